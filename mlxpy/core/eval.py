@@ -1,0 +1,132 @@
+"""Evaluation: walk the sorted graph and run each primitive on its backend.
+
+>>> import mlxpy.core as mx
+>>> y = mx.ones(3) * 2      # nothing computed yet
+>>> mx.eval(y)              # now it is
+>>> y
+array([2, 2, 2], dtype=float32)
+"""
+from .backend import array_module
+from .graph import memory, topo_sort, trace_state
+
+
+def eval_nodes(roots):
+    """Compute every unevaluated node that `roots` depend on."""
+    order = topo_sort(roots)
+    if not order:
+        return
+    keep_graph = trace_state.depth > 0
+    last_stream = None
+    xp = None
+    for i in range(len(order)):
+        node = order[i]
+        # Dropping the schedule's reference lets an intermediate's buffer go as soon
+        # as its last consumer has run and detached.
+        order[i] = None
+        if node.data is not None:
+            continue
+        prim = node.prim
+        if prim is None:
+            raise ValueError(_placeholder_message())
+        if node.stream is not last_stream:
+            last_stream = node.stream
+            xp = array_module(last_stream.device.type)
+        out = prim.eval(xp, [x.data for x in node.inputs])
+        siblings = node.siblings
+        if siblings is None:
+            node.set_data(out)
+            if not keep_graph:
+                node.prim = None
+                node.inputs = None
+        else:
+            for s, o in zip(siblings, out):
+                s.set_data(o)
+                if not keep_graph:
+                    s.prim = None
+                    s.inputs = None
+
+
+def _placeholder_message():
+    reason = trace_state.placeholder_reason or "a function transformation"
+    return (f"[eval] Attempting to eval an array during {reason} is not allowed: the "
+            "array is a placeholder without data. Move the evaluation (print, item(), "
+            "tolist(), bool(), mx.eval) outside the transformed function.")
+
+
+def _tree_nodes(trees, out):
+    from .array import array
+    stack = list(trees)
+    while stack:
+        t = stack.pop()
+        if isinstance(t, array):
+            out.append(t._node)
+        elif isinstance(t, (list, tuple)):
+            stack.extend(t)
+        elif isinstance(t, dict):
+            stack.extend(t.values())
+    return out
+
+
+def eval(*trees):
+    """Evaluate every array in the given pytrees (lists, tuples, dicts); other leaves are ignored."""
+    nodes = _tree_nodes(trees, [])
+    nodes.reverse()
+    eval_nodes(nodes)
+
+
+def async_eval(*trees):
+    """Schedule evaluation of the arrays in `trees`; a later use waits for it."""
+    eval(*trees)
+
+
+# -- memory ------------------------------------------------------------------------
+
+def get_active_memory():
+    """Bytes held by live evaluated buffers."""
+    return memory.active
+
+
+def get_peak_memory():
+    """The largest value `get_active_memory` has had since the last reset."""
+    return memory.peak
+
+
+def reset_peak_memory():
+    memory.peak = memory.active
+
+
+def get_cache_memory():
+    """Bytes held in the allocator's cache (NumPy returns freed buffers to the system: 0)."""
+    return 0
+
+
+def set_memory_limit(limit):
+    """Set the memory limit in bytes; returns the previous limit."""
+    previous = memory.limit
+    memory.limit = _check_bytes(limit, "set_memory_limit")
+    return previous
+
+
+def get_memory_limit():
+    return memory.limit
+
+
+def set_cache_limit(limit):
+    """Set the cache limit in bytes; returns the previous limit."""
+    previous = memory.cache_limit
+    memory.cache_limit = _check_bytes(limit, "set_cache_limit")
+    return previous
+
+
+def clear_cache():
+    """Release cached buffers (there are none on the NumPy backend)."""
+
+
+def _check_bytes(limit, where):
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise ValueError(f"[{where}] The limit must be a non-negative integer number of bytes.")
+    return limit
+
+
+def _wait_pending():
+    """Block until background evaluation has finished (none runs yet)."""

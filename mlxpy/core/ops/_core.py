@@ -1,0 +1,188 @@
+"""What every op needs: turning arguments into nodes, promotion, building nodes.
+
+Ops validate their arguments, promote dtypes, and build nodes; they compute nothing.
+"""
+import numpy as np
+
+from .. import dtypes as _dt
+from ..array import array, wrap, constant_node
+from ..convert import to_node, _scalar_dtype
+from ..device import resolve_stream, current_stream
+from ..graph import Node
+
+_Node = Node
+_array = array
+
+
+def make(prim, inputs, stream):
+    """One output node of `prim` on input nodes, wrapped in a handle."""
+    shape, dtype = prim.infer(inputs)
+    return wrap(_Node(shape, dtype, prim, inputs, stream))
+
+
+def make_multi(prim, inputs, stream):
+    """All outputs of a multi-output primitive, as a list of handles."""
+    nodes = tuple(_Node(s, d, prim, inputs, stream) for s, d in prim.infer(inputs))
+    for n in nodes:
+        n.siblings = nodes
+    return [wrap(n) for n in nodes]
+
+
+def stream_of(stream, where):
+    return current_stream() if stream is None else resolve_stream(stream, where)
+
+
+def node_of(x, where):
+    """The node behind an op argument: an array, a Python scalar, a list, a NumPy array."""
+    if type(x) is _array:
+        return x._node
+    return to_node(x, None, where)
+
+
+def as_array(x, where):
+    return x if type(x) is _array else wrap(to_node(x, None, where))
+
+
+_INT_BOUNDS = {d: (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max))
+               for d in _dt.ALL_DTYPES if d.kind in "iu"}
+# uint64 accepts negative Python ints (they wrap), as MLX does.
+_INT_BOUNDS[_dt.uint64] = (-(2 ** 63), 2 ** 64 - 1)
+
+
+def weak_dtype(value, dtype):
+    """The dtype a Python scalar takes next to an array of `dtype` (MLX's weak typing)."""
+    t = type(value)
+    if t is bool:
+        return dtype
+    if t is int:
+        return _dt.int32 if dtype is _dt.bool_ else dtype
+    if t is float:
+        return dtype if dtype.kind in "fc" else _dt.float32
+    if t is complex:
+        return _dt.complex64
+    return None
+
+
+def scalar_node(value, dtype, where):
+    """A constant node of `dtype` holding a Python scalar, with MLX's overflow check."""
+    if type(value) is int and dtype.kind in "iu":
+        lo, hi = _INT_BOUNDS[dtype]
+        if not lo <= value <= hi:
+            raise ValueError(f"[{where}] Converting {value} to {dtype.name} would result in overflow.")
+        if value < 0 and dtype.kind == "u":
+            value += 2 ** 64
+    n = _Node((), dtype, None, None, current_stream())
+    n.set_data(np.array(value, dtype=dtype.np) if dtype is not _dt.bfloat16
+               else np.array(float(value.real) if type(value) is complex else value).astype(dtype.np))
+    return n
+
+
+def cast_node(node, dtype, stream):
+    if node.dtype is dtype:
+        return node
+    from ..primitives.elementwise import AsType
+    prim = AsType(dtype)
+    return _Node(node.shape, dtype, prim, [node], stream)
+
+
+def binary_nodes(a, b, where, stream):
+    """Nodes for the two operands of a binary op, promoted to a common dtype."""
+    ta = type(a)
+    tb = type(b)
+    if ta is _array:
+        na = a._node
+        if tb is _array:
+            nb = b._node
+            if na.dtype is nb.dtype:
+                return na, nb
+        else:
+            d = weak_dtype(b, na.dtype)
+            if d is not None:
+                return cast_node(na, d, stream), scalar_node(b, d, where)
+            nb = to_node(b, None, where)
+    elif tb is _array:
+        nb = b._node
+        d = weak_dtype(a, nb.dtype)
+        if d is not None:
+            return scalar_node(a, d, where), cast_node(nb, d, stream)
+        na = to_node(a, None, where)
+    else:
+        na = to_node(a, None, where)
+        nb = to_node(b, None, where)
+    d = _dt.PROMOTION[na.dtype, nb.dtype]
+    return cast_node(na, d, stream), cast_node(nb, d, stream)
+
+
+def broadcast_shapes(*shapes, where="broadcast_shapes"):
+    """The shape NumPy-style broadcasting gives `shapes`; ValueError if they do not fit."""
+    if len(shapes) == 2:
+        a, b = shapes
+        if a == b:
+            return a
+    ndim = max(len(s) for s in shapes)
+    out = [1] * ndim
+    for s in shapes:
+        off = ndim - len(s)
+        for i, d in enumerate(s):
+            o = out[off + i]
+            if o == d or d == 1:
+                continue
+            if o == 1:
+                out[off + i] = d
+            else:
+                pretty = " and ".join(_fmt_shape(x) for x in shapes)
+                raise ValueError(f"[{where}] Shapes {pretty} cannot be broadcast.")
+    return tuple(out)
+
+
+def _fmt_shape(s):
+    return "(" + ",".join(str(d) for d in s) + ")"
+
+
+def normalize_axis(axis, ndim, where):
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"[{where}] axis must be an integer, got {type(axis).__name__}.")
+    a = int(axis)
+    if a < -ndim or a >= ndim:
+        raise ValueError(f"[{where}] Invalid axis {axis} for array with {ndim} dimensions.")
+    return a + ndim if a < 0 else a
+
+
+def normalize_axes(axis, ndim, where):
+    """A sorted tuple of distinct non-negative axes; None means all axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return (normalize_axis(axis, ndim, where),)
+    axes = tuple(normalize_axis(a, ndim, where) for a in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"[{where}] Received duplicate axes.")
+    return tuple(sorted(axes))
+
+
+def check_shape(shape, where):
+    """A shape argument (int or sequence of non-negative ints) as a tuple."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        out = tuple(int(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"[{where}] shape must be an int or a sequence of ints.") from None
+    for d in out:
+        if d < 0:
+            raise ValueError(f"[{where}] Negative dimensions are not allowed: {out}.")
+    return out
+
+
+def check_dtype(dtype, where, default=None):
+    if dtype is None:
+        return default
+    if not isinstance(dtype, _dt.Dtype):
+        raise TypeError(f"[{where}] dtype must be an mlxpy Dtype, got {type(dtype).__name__}.")
+    return dtype
+
+
+def attach_methods(names_to_funcs):
+    """Give `mx.array` method forms of ops (`x.sum()`, `x.reshape(...)`)."""
+    for name, fn in names_to_funcs.items():
+        setattr(_array, name, fn)

@@ -1,0 +1,68 @@
+"""The primitive contract.
+
+A primitive is one class holding every rule of one operation:
+
+- ``infer(inputs)``: output shape and dtype from the input nodes (a list of
+  ``(shape, dtype)`` pairs when ``num_outputs > 1``). Ops call it to build nodes,
+  and shapeless compile calls it again at replay with new input shapes.
+- ``eval(xp, inputs)``: the computation, written once against an array module
+  ``xp`` (NumPy or CuPy); returns one array, or a tuple for several outputs.
+- ``vjp(primals, cotangents, argnums, outputs)``, ``jvp(primals, tangents, argnums)``
+  and ``vmap(inputs, axes)``: transform rules written with public ops on
+  ``array`` handles, so that every rule's output is itself a graph.
+- ``params()``: the frozen parameters, which make primitives comparable and
+  hashable (CSE and compile-cache keys).
+
+Subclasses register themselves in ``REGISTRY`` by class name, so tests can sweep
+every primitive.
+"""
+
+REGISTRY = {}
+
+
+class TransformError(ValueError):
+    """A transform reached a primitive that has no rule for it."""
+
+
+class Primitive:
+    __slots__ = ()
+    num_outputs = 1
+    # Whether the primitive's outputs may be a NumPy view of an input.
+    abstract = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("abstract", False):
+            REGISTRY[cls.__name__] = cls
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def params(self):
+        return ()
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.params() == other.params()
+
+    def __hash__(self):
+        return hash((type(self), self.params()))
+
+    def __repr__(self):
+        p = self.params()
+        return f"{self.name}{p!r}" if p else self.name
+
+    def infer(self, inputs):
+        raise NotImplementedError(f"{self.name}.infer")
+
+    def eval(self, xp, inputs):
+        raise NotImplementedError(f"{self.name}.eval")
+
+    def vjp(self, primals, cotangents, argnums, outputs):
+        raise TransformError(f"[vjp] The primitive {self.name} has no vjp rule.")
+
+    def jvp(self, primals, tangents, argnums):
+        raise TransformError(f"[jvp] The primitive {self.name} has no jvp rule.")
+
+    def vmap(self, inputs, axes):
+        raise TransformError(f"[vmap] The primitive {self.name} has no vmap rule.")

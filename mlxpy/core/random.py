@@ -1,0 +1,1 @@
+"""mx.random: key-based pseudo-random numbers (filled in by the random work)."""
