@@ -125,6 +125,16 @@ class _State(threading.local):
         # The default stream per device, and a counter for new streams.
         self.streams = {_CPU: Stream(_CPU, 0)}
         self.next_index = 1
+        # The default device's default stream, kept current by every setter so that
+        # ops read it with one attribute lookup.
+        self.current = self.streams[_CPU]
+
+    def refresh(self):
+        d = self.device
+        s = self.streams.get(d)
+        if s is None:
+            s = self.streams[d] = Stream(d, 0)
+        self.current = s
 
 
 _state = _State()
@@ -137,6 +147,7 @@ def default_device():
 
 def set_default_device(device):
     _state.device = _require(device, "set_default_device")
+    _state.refresh()
 
 
 def default_stream(device):
@@ -152,6 +163,7 @@ def set_default_stream(s):
     if not isinstance(s, Stream):
         raise TypeError("[set_default_stream] Expected a Stream.")
     _state.streams[s.device] = s
+    _state.refresh()
 
 
 def new_stream(device):
@@ -166,13 +178,12 @@ def clear_streams():
     """Forget every stream made in this thread; defaults return to stream 0."""
     _state.streams = {_CPU: Stream(_CPU, 0)}
     _state.next_index = 1
+    _state.refresh()
 
 
 def current_stream():
     """The stream an op without `stream=` runs on (hot path: no validation)."""
-    d = _state.device
-    s = _state.streams.get(d)
-    return s if s is not None else default_stream(d)
+    return _state.current
 
 
 def resolve_stream(s, where="op"):
@@ -195,6 +206,7 @@ def stream(s):
     saved_stream = _state.streams.get(target.device)
     _state.device = target.device
     _state.streams[target.device] = target
+    _state.refresh()
     try:
         yield target
     finally:
@@ -203,6 +215,7 @@ def stream(s):
             _state.streams.pop(target.device, None)
         else:
             _state.streams[target.device] = saved_stream
+        _state.refresh()
 
 
 def synchronize(stream=None):

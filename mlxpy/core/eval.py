@@ -34,7 +34,14 @@ def eval_nodes(roots):
         out = prim.eval(xp, [x.data for x in node.inputs])
         siblings = node.siblings
         if siblings is None:
-            node.set_data(out)
+            # set_data, inlined: this loop is the hot path of every evaluation.
+            node.data = out
+            if out.base is None:
+                n = out.nbytes
+                node.nbytes = n
+                active = memory.active = memory.active + n
+                if active > memory.peak:
+                    memory.peak = active
             if not keep_graph:
                 node.prim = None
                 node.inputs = None
@@ -124,7 +131,7 @@ def clear_cache():
 
 def _check_bytes(limit, where):
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-        raise ValueError(f"[{where}] The limit must be a non-negative integer number of bytes.")
+        raise TypeError(f"[{where}] The limit must be a non-negative integer number of bytes.")
     return limit
 
 

@@ -49,8 +49,18 @@ class _Memory:
     def __init__(self):
         self.active = 0
         self.peak = 0
-        self.limit = 0
-        self.cache_limit = 0
+        self.limit = _default_memory_limit()
+        self.cache_limit = 32 * 2 ** 20
+
+
+def _default_memory_limit():
+    """Most of physical memory, as MLX's default limit is."""
+    import os
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 16 * 2 ** 30
+    return int(total * 0.8)
 
 
 memory = _Memory()
@@ -70,35 +80,57 @@ class _TraceState(threading.local):
 trace_state = _TraceState()
 
 
-def topo_sort(roots, through_evaluated=False):
-    """Nodes reachable from `roots`, inputs before users, without recursion.
+def topo_sort(roots):
+    """Unevaluated nodes that `roots` need, inputs before users, without recursion.
 
-    With `through_evaluated=False` (evaluation), an evaluated node is a leaf and is
-    left out. With True (transforms), the walk goes through every node that still
-    records its primitive, and includes the leaves.
+    Evaluated nodes are leaves and are left out. Depth-first: a node is emitted once
+    every input it needs has been; its inputs are rescanned when a child finishes,
+    which is cheap since primitives have few inputs.
     """
     seen = set()
     order = []
-    append = order.append
     for root in roots:
-        if id(root) in seen or (not through_evaluated and root.data is not None):
+        if root.data is not None or id(root) in seen:
             continue
-        stack = [(root, False)]
-        pop = stack.pop
-        push = stack.append
+        stack = [root]
         while stack:
-            node, done = pop()
-            if done:
-                append(node)
-                continue
-            key = id(node)
-            if key in seen:
-                continue
-            seen.add(key)
-            push((node, True))
-            inputs = node.inputs
-            if inputs:
-                for i in inputs:
-                    if id(i) not in seen and (through_evaluated or i.data is None):
-                        push((i, False))
+            node = stack[-1]
+            for i in node.inputs:
+                if i.data is None and id(i) not in seen:
+                    stack.append(i)
+                    break
+            else:
+                stack.pop()
+                key = id(node)
+                if key not in seen:
+                    seen.add(key)
+                    order.append(node)
+    return order
+
+
+def graph_sort(roots):
+    """Every node reachable from `roots` through recorded primitives, inputs first.
+
+    The transforms' walk: unlike `topo_sort` it goes through evaluated nodes that
+    still record their primitive (evaluation inside a trace keeps them), and it
+    includes the leaves.
+    """
+    seen = set()
+    order = []
+    for root in roots:
+        if id(root) in seen:
+            continue
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            for i in node.inputs or ():
+                if id(i) not in seen:
+                    stack.append(i)
+                    break
+            else:
+                stack.pop()
+                key = id(node)
+                if key not in seen:
+                    seen.add(key)
+                    order.append(node)
     return order

@@ -63,8 +63,30 @@ def weak_dtype(value, dtype):
     return None
 
 
+_SCALAR_CACHE = {}
+
+
 def scalar_node(value, dtype, where):
-    """A constant node of `dtype` holding a Python scalar, with MLX's overflow check."""
+    """A constant node of `dtype` holding a Python scalar, with MLX's overflow check.
+
+    Evaluated nodes are immutable, so equal constants share one node: `x * 0.5` in a
+    loop makes no new node for the 0.5. Floats equal to 0 are not cached, since 0.0
+    and -0.0 compare equal.
+    """
+    key = (value, dtype)
+    try:
+        return _SCALAR_CACHE[key]
+    except (KeyError, TypeError):
+        pass
+    n = _new_scalar_node(value, dtype, where)
+    if type(value) is int or type(value) is bool or (type(value) is float and value):
+        if len(_SCALAR_CACHE) > 4096:
+            _SCALAR_CACHE.clear()
+        _SCALAR_CACHE[key] = n
+    return n
+
+
+def _new_scalar_node(value, dtype, where):
     if type(value) is int and dtype.kind in "iu":
         lo, hi = _INT_BOUNDS[dtype]
         if not lo <= value <= hi:
@@ -117,8 +139,10 @@ def broadcast_shapes(*shapes, where="broadcast_shapes"):
     """The shape NumPy-style broadcasting gives `shapes`; ValueError if they do not fit."""
     if len(shapes) == 2:
         a, b = shapes
-        if a == b:
+        if a == b or not b:
             return a
+        if not a:
+            return b
     ndim = max(len(s) for s in shapes)
     out = [1] * ndim
     for s in shapes:

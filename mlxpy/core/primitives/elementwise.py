@@ -5,8 +5,10 @@ from .. import dtypes as _dt
 
 
 def _broadcast2(a, b):
-    if a == b:
+    if a == b or not b:
         return a
+    if not a:
+        return b
     from ..ops._core import broadcast_shapes
     return broadcast_shapes(a, b)
 

@@ -1,0 +1,84 @@
+"""Eager overhead: building and evaluating graphs of many tiny ops.
+
+1. A chain of 1,000 elementwise ops on a 16-element float32 array, one eval at the end
+   (microseconds per op).
+2. The MLX documentation's naive loop: [xs[i] + ys[:, i] for i in range(4096)] with
+   xs 4096x100 and ys 100x4096, evaluated 100 times (seconds in total).
+
+Run: python benchmarks/bench_eager.py
+"""
+import numpy as np
+
+from common import machine, median_time, optional, report
+
+import mlxpy.core as mx
+
+mlx = optional("mlx.core")
+
+
+def chain(lib, x, n=1000):
+    for i in range(n // 4):
+        x = lib.sin(x)
+        x = x * 0.5
+        x = x + 1.0
+        x = lib.exp(x) if i % 2 else lib.tanh(x)
+    return x
+
+
+def chain_numpy(x, n=1000):
+    for i in range(n // 4):
+        x = np.sin(x)
+        x = x * np.float32(0.5)
+        x = x + np.float32(1.0)
+        x = np.exp(x) if i % 2 else np.tanh(x)
+    return x
+
+
+def bench_chain():
+    rows = []
+    x = mx.ones((16,))
+    rows.append(("mlxpy", median_time(lambda: mx.eval(chain(mx, x))) / 1000 * 1e6))
+    if mlx is not None:
+        y = mlx.ones((16,))
+        rows.append(("mlx", median_time(lambda: mlx.eval(chain(mlx, y))) / 1000 * 1e6))
+    z = np.ones(16, np.float32)
+    rows.append(("numpy", median_time(lambda: chain_numpy(z)) / 1000 * 1e6))
+    report("Chain of 1,000 elementwise ops on 16 float32 (one eval)", rows, "µs per op")
+    return rows
+
+
+def naive_add(xs, ys):
+    return [xs[i] + ys[:, i] for i in range(xs.shape[0])]
+
+
+def bench_naive_loop(evals=100):
+    rows = []
+    xs_np = np.random.uniform(size=(4096, 100)).astype(np.float32)
+    ys_np = np.random.uniform(size=(100, 4096)).astype(np.float32)
+    xs, ys = mx.array(xs_np), mx.array(ys_np)
+
+    def run_mlxpy():
+        for _ in range(evals):
+            mx.eval(naive_add(xs, ys))
+    rows.append(("mlxpy", median_time(run_mlxpy, repeat=3, warmup=0)))
+    if mlx is not None:
+        xs_m, ys_m = mlx.array(xs_np), mlx.array(ys_np)
+
+        def run_mlx():
+            for _ in range(evals):
+                mlx.eval(naive_add(xs_m, ys_m))
+        rows.append(("mlx", median_time(run_mlx, repeat=1, warmup=0)))
+
+    def run_numpy():
+        for _ in range(evals):
+            naive_add(xs_np, ys_np)
+    rows.append(("numpy", median_time(run_numpy, repeat=3, warmup=0)))
+    report(f"Naive loop xs[i] + ys[:, i], 4096 per eval, {evals} evals", rows, "seconds")
+    return rows
+
+
+if __name__ == "__main__":
+    print(f"Machine: {machine()}")
+    bench_chain()
+    if hasattr(mx.array, "__getitem__"):
+        bench_naive_loop()
