@@ -29,6 +29,7 @@ from .ops.linalg_basic import *  # noqa: F401,F403
 from .ops.misc import *  # noqa: F401,F403
 from .ops import operators as _operators  # noqa: F401  (binds array's Python operators)
 from . import random, metal, cuda
+from .transforms import *  # noqa: F401,F403
 from .device import synchronize
 import math as _math
 

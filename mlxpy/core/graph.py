@@ -108,12 +108,12 @@ def topo_sort(roots):
     return order
 
 
-def graph_sort(roots):
+def graph_sort(roots, stop=frozenset()):
     """Every node reachable from `roots` through recorded primitives, inputs first.
 
     The transforms' walk: unlike `topo_sort` it goes through evaluated nodes that
     still record their primitive (evaluation inside a trace keeps them), and it
-    includes the leaves.
+    includes the leaves. Nodes whose id is in `stop` are included but not expanded.
     """
     seen = set()
     order = []
@@ -123,7 +123,7 @@ def graph_sort(roots):
         stack = [root]
         while stack:
             node = stack[-1]
-            for i in node.inputs or ():
+            for i in (node.inputs or ()) if id(node) not in stop else ():
                 if id(i) not in seen:
                     stack.append(i)
                     break
