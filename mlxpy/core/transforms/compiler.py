@@ -365,7 +365,7 @@ def infer_shapeless(prog, inputs):
                 f"input shapes: its {p.name} fixed an output shape from the traced input shape "
                 f"{traced[ins.ins[0]].shape}. Compile it with shapeless=False.")
         res = p.infer(args)
-        if len(ins.outs) == 1 and p.num_outputs == 1:
+        if isinstance(res, tuple) and len(res) == 2 and isinstance(res[1], _dt.Dtype):
             res = [res]
         for s, (shape, dtype) in zip(ins.outs, res):
             vals[s] = Value(shape, dtype)
