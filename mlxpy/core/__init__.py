@@ -7,13 +7,14 @@ array(12, dtype=float32)
 """
 from .dtypes import (Dtype, DtypeCategory, bool_, uint8, uint16, uint32, uint64, int8, int16,
                      int32, int64, float16, bfloat16, float32, float64, complex64, finfo,
-                     iinfo, issubdtype, isdtype, can_cast, promote_types, floating,
+                     iinfo, issubdtype, isdtype, can_cast, promote_types, result_type, floating,
                      complexfloating, inexact, signedinteger, unsignedinteger, integer, number,
                      generic)
 from .device import (Device, DeviceType, Stream, cpu, gpu, default_device, set_default_device,
                      default_stream, set_default_stream, new_stream, stream, is_available,
                      clear_streams)
 from .array import array
+from .convert import from_dlpack
 from .eval import (eval, async_eval, get_active_memory, get_peak_memory, reset_peak_memory,
                    get_cache_memory, set_memory_limit, get_memory_limit, set_cache_limit,
                    clear_cache)

@@ -8,6 +8,8 @@
 array([2, 3, 4], dtype=int32)
 """
 
+import sys
+
 import numpy as np
 
 from . import dtypes as _dt
@@ -39,12 +41,11 @@ class array:
     """
 
     __slots__ = ("_node", "__weakref__")
-    # NumPy defers to our reflected operators (np.float32(2) * mx_array -> mx array).
-    __array_priority__ = 100
+    # No __array_priority__: as with MLX, NumPy on the left of an operator computes the
+    # result itself (np.float32(2) * mx_array is a NumPy array), through __array__.
 
     def __init__(self, val, dtype=None):
-        from .convert import to_node
-        self._node = to_node(val, dtype, "array")
+        self._node = _to_node(val, dtype, "array")
 
     # -- descriptors -------------------------------------------------------------
     @property
@@ -89,50 +90,65 @@ class array:
         return np.asarray(d)
 
     def item(self):
-        """The single element as a Python scalar."""
-        if self.size != 1:
-            raise ValueError("[item] Only arrays of size 1 can be converted to Python scalars.")
-        return _py_scalar(self._host().reshape(()), self._node.dtype)
+        """The single element as a Python scalar (float for float16 and bfloat16).
+
+        >>> import mlxpy.core as mx
+        >>> mx.array([[2.5]]).item()
+        2.5
+        """
+        return _py_scalar(self._scalar_host("item"), self._node.dtype)
 
     def tolist(self):
-        """The elements as (nested) Python lists of Python scalars."""
+        """The elements as nested Python lists of Python scalars (a scalar for 0-d).
+
+        >>> import mlxpy.core as mx
+        >>> mx.array([[1, 2], [3, 4]]).tolist()
+        [[1, 2], [3, 4]]
+        """
         h = self._host()
         if self._node.dtype is _dt.bfloat16:
             h = h.astype(np.float32)
         return h.tolist()
 
+    def _scalar_host(self, where):
+        if self.size != 1:
+            raise ValueError(f"[{where}] Only arrays with one element can be converted to "
+                             f"Python scalars; this one has shape {self._node.shape}.")
+        return self._host().reshape(())
+
     def __array__(self, dtype=None, copy=None):
         h = self._host()
-        if dtype is not None:
-            h = h.astype(dtype)
-        elif copy:
-            h = h.copy()
-        return h
+        if dtype is not None and np.dtype(dtype) != h.dtype:
+            if copy is False:
+                raise ValueError(f"[__array__] Converting {self._node.dtype.name} to NumPy "
+                                 f"{np.dtype(dtype)} needs a copy, but copy=False.")
+            return h.astype(dtype)
+        if copy:
+            return h.copy()
+        # Without a copy NumPy sees the node's own buffer, which other nodes may share:
+        # hand it out read-only so that it cannot change under them.
+        v = h.view()
+        v.flags.writeable = False
+        return v
 
     def __bool__(self):
-        if self.size != 1:
-            raise ValueError("[bool] The truth value of an array with more than one element is "
-                             "ambiguous; use .any() or .all().")
-        return bool(self._host())
+        return bool(self._scalar_host("bool").item())
 
     def __int__(self):
-        return int(self._scalar_for("int"))
+        return int(_py_scalar(self._scalar_host("int"), self._node.dtype))
 
     def __float__(self):
-        return float(self._scalar_for("float").real)
+        return float(_py_scalar(self._scalar_host("float"), self._node.dtype))
 
     def __complex__(self):
-        return complex(self._scalar_for("complex"))
+        return complex(_py_scalar(self._scalar_host("complex"), self._node.dtype))
 
     def __index__(self):
-        if not _dt.is_integer(self._node.dtype) and self._node.dtype is not _dt.bool_:
-            raise TypeError("[__index__] Only integer arrays can be used as an index.")
-        return int(self._scalar_for("index"))
-
-    def _scalar_for(self, what):
-        if self.size != 1:
-            raise ValueError(f"[{what}] Only length-1 arrays can be converted to Python scalars.")
-        return self.item()
+        n = self._node
+        if n.shape or n.dtype.kind not in "iu":
+            raise TypeError("[__index__] Only 0-dimensional integer arrays can be converted "
+                            f"to an index; got shape {n.shape} and dtype {n.dtype.name}.")
+        return int(self._host())
 
     def __len__(self):
         if not self._node.shape:
@@ -144,6 +160,13 @@ class array:
             raise TypeError("iteration over a 0-dimensional array.")
         return (self[i] for i in range(self._node.shape[0]))
 
+    def __bytes__(self):
+        return self._host().tobytes()
+
+    def __array_namespace__(self, api_version=None):
+        """The module of array functions: `mlxpy.core`."""
+        return sys.modules[__package__]
+
     def __repr__(self):
         return format_array(self._host(), self._node.dtype.name)
 
@@ -153,10 +176,12 @@ class array:
         return id(self)
 
     def __format__(self, spec):
+        # A 0-d array formats as its element (f"{x:.2f}"); others only print whole.
+        if not self._node.shape:
+            return format(_py_scalar(self._host(), self._node.dtype), spec)
         if spec:
-            if self.size == 1:
-                return format(self.item(), spec)
-            raise TypeError("[format] A format spec needs an array of size 1.")
+            raise TypeError(f"[format] Format spec {spec!r} needs a 0-dimensional array; "
+                            f"this one has shape {self._node.shape}.")
         return repr(self)
 
     # -- pickling and copies -----------------------------------------------------
@@ -169,9 +194,23 @@ class array:
     def __deepcopy__(self, memo):
         return wrap(self._node)
 
-    # -- DLPack --------------------------------------------------------------------
-    def __dlpack__(self, *args, **kwargs):
-        return self._data().__dlpack__(*args, **kwargs)
+    # -- DLPack and buffers -----------------------------------------------------------
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        kwargs = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
+                  "copy": copy}
+        data = self._data()
+        if isinstance(data, np.generic):
+            data = np.asarray(data)
+        if copy:
+            return data.copy().__dlpack__(**kwargs)
+        view = data.view()
+        view.flags.writeable = False
+        try:
+            # A DLPack 1.0 consumer (max_version given) is told the buffer is read-only.
+            return view.__dlpack__(**kwargs)
+        except BufferError:
+            # Older consumers cannot be told; they get the buffer as it is.
+            return data.__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
         d = self._data()
@@ -179,12 +218,15 @@ class array:
             d = np.asarray(d)
         return d.__dlpack_device__()
 
-    # PEP 688 (Python 3.12+): memoryview(x) exposes the evaluated buffer.
+    # PEP 688 (Python 3.12+): memoryview(x) and other buffer consumers read the
+    # evaluated data, read-only. Python 3.11 ignores this method (see docs/differences.md).
     def __buffer__(self, flags):
-        h = self._host()
         if self._node.dtype is _dt.bfloat16:
             raise TypeError("[buffer] bfloat16 has no buffer-protocol format; use np.array(x).")
-        return memoryview(np.ascontiguousarray(h))
+        h = np.ascontiguousarray(self._host()) if self._node.shape else self._host()
+        v = h.view()
+        v.flags.writeable = False
+        return memoryview(v)
 
 def _py_scalar(h, dtype):
     if dtype is _dt.bfloat16 or dtype is _dt.float16:
@@ -195,3 +237,6 @@ def _from_host(h, dtype_name):
     d = _dt._dtype_by_name(dtype_name)
     return wrap(constant_node(np.array(h, dtype=d.np), d))
 
+
+# convert.py builds on this module's `array`, so it is imported once `array` exists.
+from .convert import to_node as _to_node  # noqa: E402

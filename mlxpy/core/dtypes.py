@@ -142,14 +142,30 @@ for _row_dtype, _line in zip(ALL_DTYPES, _TABLE.strip().splitlines()):
 
 
 def promote_types(a, b):
-    """The dtype MLX gives a binary op on arrays of dtypes `a` and `b`."""
+    """The dtype MLX gives a binary op on arrays of dtypes `a` and `b`.
+
+    >>> import mlxpy.core as mx
+    >>> mx.promote_types(mx.uint64, mx.int8)
+    mlxpy.core.float32
+    """
     return PROMOTION[a, b]
 
 
-def result_type(*dtypes):
-    out = dtypes[0]
-    for d in dtypes[1:]:
-        out = PROMOTION[out, d]
+def result_type(*arrays_and_dtypes):
+    """The dtype that promoting the given arrays and dtypes together gives.
+
+    >>> import mlxpy.core as mx
+    >>> mx.result_type(mx.array([1], dtype=mx.int8), mx.float16)
+    mlxpy.core.float16
+    """
+    if not arrays_and_dtypes:
+        raise ValueError("[result_type] At least one array or dtype is required.")
+    out = None
+    for x in arrays_and_dtypes:
+        d = x if isinstance(x, Dtype) else getattr(x, "dtype", None)
+        if not isinstance(d, Dtype) or isinstance(x, DtypeCategory):
+            raise ValueError("[result_type] Inputs must be arrays or dtypes.")
+        out = d if out is None else PROMOTION[out, d]
     return out
 
 
@@ -182,16 +198,21 @@ def _category_chain(cat):
 
 
 def issubdtype(a, b):
-    """True when `a` (a Dtype or category) is `b` or lies below it in MLX's hierarchy."""
-    if isinstance(a, Dtype) and isinstance(b, Dtype):
+    """True when `a` (a Dtype or category) is `b` or lies below it in MLX's hierarchy.
+
+    >>> import mlxpy.core as mx
+    >>> mx.issubdtype(mx.int8, mx.signedinteger), mx.issubdtype(mx.float16, mx.integer)
+    (True, False)
+    """
+    for x, which in ((a, "first"), (b, "second")):
+        if x is None:
+            raise TypeError(f"[issubdtype] The {which} input is None; expected a Dtype or "
+                            "DtypeCategory.")
+        if not isinstance(x, (Dtype, DtypeCategory)):
+            raise ValueError(f"[issubdtype] Received invalid type for {which} input.")
+    if isinstance(b, Dtype):
         return a is b
-    if isinstance(a, Dtype) and isinstance(b, DtypeCategory):
-        return b in _category_chain(a.category)
-    if isinstance(a, DtypeCategory) and isinstance(b, Dtype):
-        return False
-    if isinstance(a, DtypeCategory) and isinstance(b, DtypeCategory):
-        return b in _category_chain(a)
-    raise TypeError("[issubdtype] Arguments must be Dtype or DtypeCategory objects.")
+    return b in _category_chain(a.category if isinstance(a, Dtype) else a)
 
 
 _ISDTYPE_KINDS = {
@@ -202,30 +223,60 @@ _ISDTYPE_KINDS = {
 
 
 def isdtype(dtype, kind):
-    """Array-API style check: `kind` is a Dtype, a kind name, or a tuple of those."""
-    if isinstance(kind, tuple):
-        return any(isdtype(dtype, k) for k in kind)
-    if isinstance(kind, Dtype):
-        return dtype is kind
-    if isinstance(kind, str):
-        if kind not in _ISDTYPE_KINDS:
-            raise ValueError(f"[isdtype] Unknown dtype kind '{kind}'.")
-        return dtype.kind in _ISDTYPE_KINDS[kind]
-    raise TypeError("[isdtype] kind must be a Dtype, a string or a tuple of those.")
+    """Array-API style check: `kind` is a Dtype, a kind name, or a tuple of those.
+
+    >>> import mlxpy.core as mx
+    >>> mx.isdtype(mx.uint8, ("bool", "integral")), mx.isdtype(mx.bool_, "numeric")
+    (True, False)
+    """
+    if not isinstance(dtype, Dtype):
+        raise TypeError(f"[isdtype] dtype must be a Dtype, got {type(dtype).__name__}.")
+    if kind is None:
+        raise TypeError("[isdtype] kind must be a Dtype, a string or a tuple of those, not None.")
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    for k in kinds:
+        if isinstance(k, Dtype):
+            if dtype is k:
+                return True
+        elif isinstance(k, str):
+            if k not in _ISDTYPE_KINDS:
+                raise ValueError(f"[isdtype] Unknown data type kind: '{k}'.")
+            if dtype.kind in _ISDTYPE_KINDS[k]:
+                return True
+        else:
+            raise ValueError("[isdtype] `kind` must be a dtype, a string, or a tuple of "
+                             "dtypes and strings.")
+    return False
 
 
 def can_cast(from_, to):
-    """True when `from_` promotes to `to`, MLX's rule (int32 -> float32 counts as castable)."""
-    return PROMOTION[_as_dtype(from_, "can_cast"), _as_dtype(to, "can_cast")] is to
+    """True when promoting `from_` (an array or Dtype) with `to` gives `to`, MLX's rule:
+    int32 -> float32 counts as castable, float32 -> int32 does not.
+
+    >>> import mlxpy.core as mx
+    >>> mx.can_cast(mx.int32, mx.float32), mx.can_cast(mx.float32, mx.int32)
+    (True, False)
+    """
+    if not isinstance(to, Dtype):
+        raise TypeError(f"[can_cast] `to` must be a Dtype, got {type(to).__name__}.")
+    d = from_ if isinstance(from_, Dtype) else getattr(from_, "dtype", None)
+    if not isinstance(d, Dtype):
+        raise ValueError("[can_cast] `from_` must be an array or a dtype.")
+    return PROMOTION[d, to] is to
 
 
 class finfo:
-    """Machine limits of a floating dtype."""
+    """Machine limits of a floating (or complex) dtype.
+
+    >>> import mlxpy.core as mx
+    >>> mx.finfo(mx.float16)
+    finfo(min=-65504, max=65504, dtype=float16)
+    """
 
     def __init__(self, dtype):
         dtype = _as_dtype(dtype, "finfo")
         if not is_inexact(dtype):
-            raise ValueError(f"[finfo] dtype {dtype} is not inexact.")
+            raise ValueError(f"[finfo] dtype {dtype.name} is not inexact.")
         info = ml_dtypes.finfo(dtype.np) if dtype is bfloat16 else np.finfo(np.float32 if dtype is complex64 else dtype.np)
         # MLX reports a complex dtype's limits through its real component type.
         self.dtype = float32 if dtype is complex64 else dtype
@@ -240,12 +291,18 @@ class finfo:
 
 
 class iinfo:
-    """Limits of an integer dtype."""
+    """Limits of an integer dtype.
+
+    >>> import mlxpy.core as mx
+    >>> mx.iinfo(mx.int8)
+    iinfo(min=-128, max=127, dtype=int8)
+    """
 
     def __init__(self, dtype):
         dtype = _as_dtype(dtype, "iinfo")
         if not is_integer(dtype):
-            raise ValueError(f"[iinfo] dtype {dtype} is not integral.")
+            raise ValueError(f"[iinfo] Only integer types supported but {dtype.name} was "
+                             "provided.")
         info = np.iinfo(dtype.np)
         self.dtype = dtype
         self.min = int(info.min)
@@ -258,6 +315,4 @@ class iinfo:
 def _as_dtype(dtype, where):
     if isinstance(dtype, Dtype):
         return dtype
-    if hasattr(dtype, "dtype") and isinstance(dtype.dtype, Dtype):
-        return dtype.dtype
-    raise TypeError(f"[{where}] Expected an mlxpy Dtype or array, got {type(dtype).__name__}.")
+    raise TypeError(f"[{where}] Expected an mlxpy Dtype, got {type(dtype).__name__}.")

@@ -45,12 +45,18 @@ def as_array(x, where):
 
 _INT_BOUNDS = {d: (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max))
                for d in _dt.ALL_DTYPES if d.kind in "iu"}
-# uint64 accepts negative Python ints (they wrap), as MLX does.
-_INT_BOUNDS[_dt.uint64] = (-(2 ** 63), 2 ** 64 - 1)
+# MLX reads every Python int as an int64 first: uint64 accepts negative ints (they
+# wrap) but nothing above the int64 range.
+_INT_BOUNDS[_dt.uint64] = (-(2 ** 63), 2 ** 63 - 1)
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
 def weak_dtype(value, dtype):
-    """The dtype a Python scalar takes next to an array of `dtype` (MLX's weak typing)."""
+    """The dtype a Python scalar takes next to an array of `dtype` (MLX's weak typing).
+
+    None for anything that is not a Python scalar. Subclasses count (np.float64 is a
+    float), as they do in MLX.
+    """
     t = type(value)
     if t is bool:
         return dtype
@@ -60,7 +66,29 @@ def weak_dtype(value, dtype):
         return dtype if dtype.kind in "fc" else _dt.float32
     if t is complex:
         return _dt.complex64
+    if isinstance(value, int):
+        return weak_dtype(int(value), dtype)
+    if isinstance(value, float):
+        return weak_dtype(float(value), dtype)
+    if isinstance(value, complex):
+        return _dt.complex64
     return None
+
+
+def operand_node(x, dtype, where):
+    """The node of a non-array op operand: a Python scalar, a NumPy array or scalar, or
+    an object with __array__ or __dlpack__. With `dtype` (the other operand's dtype,
+    as MLX does for NumPy operands) the values are converted to it."""
+    if x is None:
+        raise TypeError(f"[{where}] Expected an array or a scalar, got None.")
+    if type(x) is int and not _INT64_MIN <= x <= _INT64_MAX:
+        raise RuntimeError(f"[{where}] The Python int {x} does not fit in int64.")
+    if not isinstance(x, (int, float, complex, np.ndarray, np.generic)) and (
+            isinstance(x, (list, tuple, str))
+            or not (hasattr(x, "__array__") or hasattr(x, "__dlpack__"))):
+        raise ValueError(f"[{where}] Invalid type {type(x).__name__} received in array "
+                         "initialization.")
+    return to_node(x, dtype, where)
 
 
 _SCALAR_CACHE = {}
@@ -87,6 +115,8 @@ def scalar_node(value, dtype, where):
 
 
 def _new_scalar_node(value, dtype, where):
+    if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+        raise RuntimeError(f"[{where}] The Python int {value} does not fit in int64.")
     if type(value) is int and dtype.kind in "iu":
         lo, hi = _INT_BOUNDS[dtype]
         if not lo <= value <= hi:
@@ -94,9 +124,19 @@ def _new_scalar_node(value, dtype, where):
         if value < 0 and dtype.kind == "u":
             value += 2 ** 64
     n = _Node((), dtype, None, None, current_stream())
-    n.set_data(np.array(value, dtype=dtype.np) if dtype is not _dt.bfloat16
-               else np.array(float(value.real) if type(value) is complex else value).astype(dtype.np))
+    if dtype.kind in "fc" and abs(value) > 65504.0:
+        # Past float16's range: overflow to inf is the expected result, not a warning.
+        with np.errstate(over="ignore"):
+            n.set_data(_scalar_data(value, dtype))
+    else:
+        n.set_data(_scalar_data(value, dtype))
     return n
+
+
+def _scalar_data(value, dtype):
+    if dtype is _dt.bfloat16:
+        return np.array(float(value.real) if type(value) is complex else value).astype(dtype.np)
+    return np.array(value, dtype=dtype.np)
 
 
 def cast_node(node, dtype, stream):
@@ -120,19 +160,33 @@ def binary_nodes(a, b, where, stream):
         else:
             d = weak_dtype(b, na.dtype)
             if d is not None:
-                return cast_node(na, d, stream), scalar_node(b, d, where)
-            nb = to_node(b, None, where)
+                return cast_node(na, d, stream), _weak_scalar_node(b, d, na.dtype, where)
+            # MLX converts a NumPy operand next to an array to the array's dtype.
+            return na, operand_node(b, na.dtype, where)
     elif tb is _array:
         nb = b._node
         d = weak_dtype(a, nb.dtype)
         if d is not None:
-            return scalar_node(a, d, where), cast_node(nb, d, stream)
-        na = to_node(a, None, where)
+            return _weak_scalar_node(a, d, nb.dtype, where), cast_node(nb, d, stream)
+        return operand_node(a, nb.dtype, where), nb
     else:
-        na = to_node(a, None, where)
-        nb = to_node(b, None, where)
+        na = operand_node(a, None, where)
+        nb = operand_node(b, None, where)
     d = _dt.PROMOTION[na.dtype, nb.dtype]
     return cast_node(na, d, stream), cast_node(nb, d, stream)
+
+
+def _weak_scalar_node(value, dtype, array_dtype, where):
+    t = type(value)
+    if t is not int and t is not float and t is not bool and t is not complex:
+        value = (int if isinstance(value, int) else float if isinstance(value, float)
+                 else complex)(value)
+    if array_dtype is _dt.bool_ and dtype is _dt.int32 and type(value) is not bool:
+        # MLX turns an int next to a bool array into int32 without an overflow check.
+        value = int(value)
+        if _INT64_MIN <= value <= _INT64_MAX:
+            value = (value + 2 ** 31) % 2 ** 32 - 2 ** 31
+    return scalar_node(value, dtype, where)
 
 
 def broadcast_shapes(*shapes, where="broadcast_shapes"):

@@ -1,31 +1,21 @@
-"""The Python operators of `mx.array`, bound to the ops that implement them."""
-from ..array import array, wrap
+"""The Python operators of `mx.array`, bound to the ops that implement them.
+
+MLX's set is followed exactly: no reflected bitwise, shift or matmul operators and no
+__divmod__ (so `2 << x` and `divmod(x, 2)` raise TypeError), float operands refused
+by the bitwise operators with ValueError, and in-place operators that rebind the array
+object itself, so every name bound to it sees the result.
+
+>>> import mlxpy.core as mx
+>>> x = mx.array([1, 2])
+>>> y = x
+>>> x += 0.5
+>>> y
+array([1.5, 2.5], dtype=float32)
+"""
+from ..array import array
 from . import elementwise as E
 
-
-def _reflect(op):
-    return lambda self, other: op(other, self)
-
-
-def _inplace(op):
-    # MLX's in-place operators rebind the handle to the result, so every name bound
-    # to this array object sees the update; graph nodes made earlier keep the old node.
-    def method(self, other):
-        self._node = op(self, other)._node
-        return self
-    return method
-
-
-_BINARY = {
-    "add": E.add, "sub": E.subtract, "mul": E.multiply, "truediv": E.divide,
-    "floordiv": E.floor_divide, "mod": E.remainder, "pow": E.power,
-    "lshift": E.left_shift, "rshift": E.right_shift,
-}
-
-
-_BINARY["and"] = E.bitwise_and
-_BINARY["or"] = E.bitwise_or
-_BINARY["xor"] = E.bitwise_xor
+_array = array
 
 
 def _matmul(a, b):
@@ -33,38 +23,102 @@ def _matmul(a, b):
     return matmul(a, b)
 
 
-_BINARY["matmul"] = _matmul
-
-for _name, _op in _BINARY.items():
-    setattr(array, f"__{_name}__", _op)
-    setattr(array, f"__r{_name}__", _reflect(_op))
-    setattr(array, f"__i{_name}__", _inplace(_op))
-
-array.__divmod__ = lambda self, other: E.divmod(self, other)
-array.__rdivmod__ = lambda self, other: E.divmod(other, self)
-
-
-def _comparison(op):
+def _reflected(op):
     def method(self, other):
-        try:
-            return op(self, other)
-        except (TypeError, ValueError):
-            if other is None or not isinstance(other, (array, int, float, complex, list, tuple)):
-                return NotImplemented
-            raise
+        return op(other, self)
+    method.__name__ = f"__r{op.__name__}__"
     return method
 
 
-array.__eq__ = _comparison(E.equal)
-array.__ne__ = _comparison(E.not_equal)
-array.__lt__ = lambda self, other: E.less(self, other)
-array.__le__ = lambda self, other: E.less_equal(self, other)
-array.__gt__ = lambda self, other: E.greater(self, other)
-array.__ge__ = lambda self, other: E.greater_equal(self, other)
-array.__neg__ = lambda self: E.negative(self)
-array.__pos__ = lambda self: self
-array.__abs__ = lambda self: E.abs(self)
-array.__invert__ = lambda self: (E.logical_not(self) if self.dtype.kind == "b"
-                                 else E.bitwise_invert(self))
+def _inplace(op):
+    # The handle is pointed at the result's node; graph nodes made earlier from this
+    # array keep the old node, so they are unaffected.
+    def method(self, other):
+        self._node = op(self, other)._node
+        return self
+    return method
+
+
+def _bitwise_operator(op, words):
+    def method(self, other):
+        if self._node.dtype.kind in "fc" or isinstance(other, (float, complex)) or (
+                type(other) is _array and other._node.dtype.kind in "fc"):
+            raise ValueError(f"Floating point types not allowed with {words}.")
+        return op(self, other)
+    return method
+
+
+def _true_divide_inplace(self, other):
+    if self._node.dtype.kind not in "fc":
+        raise ValueError("In place division cannot cast to non-floating point type.")
+    self._node = E.divide(self, other)._node
+    return self
+
+
+# The arithmetic operators are the ops themselves: the fastest call path.
+_ARITHMETIC = {"add": E.add, "sub": E.subtract, "mul": E.multiply, "truediv": E.divide,
+               "floordiv": E.floor_divide, "mod": E.remainder, "pow": E.power}
+for _name, _op in _ARITHMETIC.items():
+    setattr(array, f"__{_name}__", _op)
+    setattr(array, f"__r{_name}__", _reflected(_op))
+    setattr(array, f"__i{_name}__", _inplace(_op))
+array.__itruediv__ = _true_divide_inplace
+# Python 2 names MLX still defines.
+array.__div__ = E.divide
+array.__rdiv__ = array.__rtruediv__
+
+_BITWISE = {"and": (E.bitwise_and, "bitwise and"), "or": (E.bitwise_or, "bitwise or"),
+            "xor": (E.bitwise_xor, "bitwise xor"), "lshift": (E.left_shift, "left shift"),
+            "rshift": (E.right_shift, "right shift")}
+for _name, (_op, _words) in _BITWISE.items():
+    _method = _bitwise_operator(_op, _words)
+    setattr(array, f"__{_name}__", _method)
+    setattr(array, f"__i{_name}__", _inplace(_method))
+
+array.__matmul__ = _matmul
+array.__imatmul__ = _inplace(_matmul)
+
+
+def _comparable(other):
+    """Whether MLX compares `other` elementwise (else == is False and != is True)."""
+    return isinstance(other, (array, bool, int, float, complex)) or (
+        not isinstance(other, (list, tuple, str))
+        and (hasattr(other, "__array__") or hasattr(other, "__dlpack__")))
+
+
+def _eq(self, other):
+    if other is None:
+        raise TypeError("[equal] Cannot compare an array with None.")
+    if not _comparable(other):
+        return False
+    return E.equal(self, other)
+
+
+def _ne(self, other):
+    if other is None:
+        raise TypeError("[not_equal] Cannot compare an array with None.")
+    if not _comparable(other):
+        return True
+    return E.not_equal(self, other)
+
+
+array.__eq__ = _eq
+array.__ne__ = _ne
+array.__lt__ = E.less
+array.__le__ = E.less_equal
+array.__gt__ = E.greater
+array.__ge__ = E.greater_equal
+array.__neg__ = E.negative
+array.__pos__ = E.positive
+array.__abs__ = E.abs
+
+
+def _invert(self):
+    if self._node.dtype.kind in "fc":
+        raise ValueError("Floating point types not allowed with bitwise inversion.")
+    return E.bitwise_invert(self)
+
+
+array.__invert__ = _invert
 # Defining __eq__ drops the inherited hash; MLX arrays hash by identity.
 array.__hash__ = object.__hash__

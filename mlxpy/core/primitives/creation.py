@@ -1,4 +1,4 @@
-"""Primitives that make arrays from parameters: full, arange, eye."""
+"""Primitives that make arrays from parameters: full, arange, eye, tri."""
 from .base import Primitive
 
 
@@ -23,6 +23,14 @@ class Full(Primitive):
 
 
 class Arange(Primitive):
+    """`num` values from `start` by `step`, computed the way MLX does.
+
+    MLX casts `start` and `start + step` to the output dtype, takes their difference
+    as the increment, and accumulates it one element at a time in that dtype. So an
+    integer dtype truncates a fractional start or step, and float steps gather
+    rounding error along the array (float32 `arange(0, 1, 0.1)[7]` is 0.70000005,
+    not 0.7). The running sum below reproduces both.
+    """
     __slots__ = ("start", "step", "num", "dtype")
 
     def __init__(self, start, step, num, dtype):
@@ -35,10 +43,24 @@ class Arange(Primitive):
         return (self.num,), self.dtype
 
     def eval(self, xp, inputs):
-        if self.dtype.kind in "iu":
-            return (xp.arange(self.num, dtype=xp.int64) * int(self.step) + int(self.start)).astype(
-                self.dtype.np)
-        return (self.start + xp.arange(self.num, dtype=xp.float64) * self.step).astype(self.dtype.np)
+        num, dtype = self.num, self.dtype
+        start = float(self.start)
+        if dtype.kind in "iu":
+            # C's double-to-int cast truncates toward zero, as Python's int() does.
+            first = int(start)
+            step = int(start + self.step) - first if num > 1 else 0
+            values = xp.arange(num, dtype=xp.int64) * step + first
+            return values.astype(dtype.np)
+        t = dtype.np
+        first = xp.asarray(start, dtype=t)
+        if num <= 1:
+            return xp.full((num,), first, dtype=t)
+        step = xp.asarray(start + self.step, dtype=t) - first
+        terms = xp.full((num,), step, dtype=t)
+        terms[0] = first
+        # A sequential running sum in the output dtype, as MLX's loop does. (A
+        # parallel scan, as on a GPU, would round differently.)
+        return xp.cumsum(terms, dtype=t)
 
 
 class Eye(Primitive):
@@ -55,3 +77,20 @@ class Eye(Primitive):
 
     def eval(self, xp, inputs):
         return xp.eye(self.n, self.m, self.k, dtype=self.dtype.np)
+
+
+class Tri(Primitive):
+    """Ones at and below the k-th diagonal of an n-by-m array, zeros above."""
+    __slots__ = ("n", "m", "k", "dtype")
+
+    def __init__(self, n, m, k, dtype):
+        self.n, self.m, self.k, self.dtype = n, m, k, dtype
+
+    def params(self):
+        return (self.n, self.m, self.k, self.dtype)
+
+    def infer(self, inputs):
+        return (self.n, self.m), self.dtype
+
+    def eval(self, xp, inputs):
+        return xp.tri(self.n, self.m, self.k, dtype=self.dtype.np)

@@ -70,7 +70,9 @@ def vjp_graph(input_nodes, output_nodes, cotangents):
     done = set()
     for n in reversed(tape):
         outs = _outputs_of(n)
-        group = id(outs)
+        # Keyed by the first output node, not the tuple: a one-output node's tuple is
+        # fresh each time, and a freed tuple's id comes back for another node's.
+        group = id(outs[0])
         if group in done:
             continue
         done.add(group)
@@ -98,9 +100,9 @@ def jvp_graph(input_nodes, tangents, output_nodes):
     done = set()
     for n in tape:
         outs = _outputs_of(n)
-        if id(outs) in done:
+        if id(outs[0]) in done:
             continue
-        done.add(id(outs))
+        done.add(id(outs[0]))
         inputs = n.inputs
         argnums = [k for k, i in enumerate(inputs) if id(i) in tan]
         if not argnums:

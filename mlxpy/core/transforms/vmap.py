@@ -117,9 +117,10 @@ def vmap_replay(input_nodes, batched_inputs, in_axes, output_nodes, size):
         if not any(id(i) in env for i in inputs):
             continue
         outs = n.siblings if n.siblings is not None else (n,)
-        if id(outs) in done:
+        # The first node, not the (possibly fresh, id-recycled) tuple, names the group.
+        if id(outs[0]) in done:
             continue
-        done.add(id(outs))
+        done.add(id(outs[0]))
         args = []
         axes = []
         for i in inputs:
