@@ -1,4 +1,4 @@
-"""Shared timing helpers for the benchmarks: medians over repeats, and optional peers."""
+"""Shared timing helpers: medians over repeats, optional peers, markdown tables."""
 import importlib
 import os
 import platform
@@ -23,7 +23,7 @@ def optional(module):
     """Import a peer library if it is installed, else None."""
     try:
         return importlib.import_module(module)
-    except ImportError:
+    except Exception:  # noqa: BLE001 - a broken install counts as missing
         return None
 
 
@@ -31,12 +31,17 @@ def machine():
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def report(title, rows, unit, baseline="mlxpy"):
-    """Print a markdown table of times with ratios to `baseline` (>1: slower than mlxpy)."""
+def table(title, rows, unit, baseline="mlxpy"):
+    """A markdown table of times with ratios to `baseline` (>1: slower than mlxpy)."""
     base = dict(rows).get(baseline)
-    print(f"\n### {title}\n")
-    print(f"| library | {unit} | ratio to {baseline} |")
-    print("|---|---|---|")
+    lines = [f"### {title}", "", f"| library | {unit} | ratio to {baseline} |", "|---|---|---|"]
     for name, value in rows:
         ratio = f"{value / base:.2f}" if base else "-"
-        print(f"| {name} | {value:.3g} | {ratio} |")
+        lines.append(f"| {name} | {value:.3g} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def report(title, rows, unit, baseline="mlxpy"):
+    text = table(title, rows, unit, baseline)
+    print("\n" + text)
+    return text

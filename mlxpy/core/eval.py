@@ -6,12 +6,30 @@
 >>> y
 array([2, 2, 2], dtype=float32)
 """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from .backend import array_module
 from .graph import memory, topo_sort, trace_state
+
+# One evaluation at a time: evaluation writes nodes' data and detaches their graph,
+# so two threads (or the async worker and the main thread) evaluating overlapping
+# graphs must not interleave. NumPy releases the GIL inside its kernels, so the
+# async worker still overlaps with Python building the next graph.
+_lock = threading.RLock()
+_pending = []
+_worker = None
 
 
 def eval_nodes(roots):
     """Compute every unevaluated node that `roots` depend on."""
+    if _pending:
+        _wait_pending()
+    with _lock:
+        _run(roots)
+
+
+def _run(roots):
     order = topo_sort(roots)
     if not order:
         return
@@ -82,8 +100,31 @@ def eval(*trees):
 
 
 def async_eval(*trees):
-    """Schedule evaluation of the arrays in `trees`; a later use waits for it."""
-    eval(*trees)
+    """Start evaluating the arrays in `trees` in the background and return at once.
+
+    A later `eval`, `item()`, print or `synchronize` waits for it, and an error raised
+    by the background evaluation surfaces there.
+
+    >>> import mlxpy.core as mx
+    >>> y = mx.ones(3) * 2
+    >>> mx.async_eval(y)
+    >>> y.tolist()
+    [2.0, 2.0, 2.0]
+    """
+    global _worker
+    if trace_state.depth > 0:
+        raise ValueError("[async_eval] Not allowed inside a graph transformation.")
+    nodes = _tree_nodes(trees, [])
+    if not nodes:
+        return
+    nodes.reverse()
+    if _worker is None:
+        _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlxpy-async-eval")
+
+    def job():
+        with _lock:
+            _run(nodes)
+    _pending.append(_worker.submit(job))
 
 
 # -- memory ------------------------------------------------------------------------
@@ -136,4 +177,12 @@ def _check_bytes(limit, where):
 
 
 def _wait_pending():
-    """Block until background evaluation has finished (none runs yet)."""
+    """Block until background evaluations have finished; re-raise the first error."""
+    error = None
+    while _pending:
+        fut = _pending.pop(0)
+        exc = fut.exception()
+        if exc is not None and error is None:
+            error = exc
+    if error is not None:
+        raise error

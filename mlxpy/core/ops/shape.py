@@ -9,7 +9,7 @@ import operator
 
 from .. import dtypes as _dt
 from ..array import array as _array, wrap
-from ..graph import Node
+from ..graph import Node, trace_state
 from ..primitives import shape as P
 from ._core import (attach_methods, broadcast_shapes, cast_node, make_multi, node_of,
                     stream_of)
@@ -98,7 +98,7 @@ def _reshaped(node, shape, stream, derive=None):
     """`node` under `shape`; `derive` (see `P.Reshape`) lets shapeless compile replay it."""
     if shape == node.shape:
         return wrap(node)
-    return wrap(_Node(shape, node.dtype, P.Reshape(shape, derive), [node], stream))
+    return wrap(_Node(shape, node.dtype, P.Reshape(shape, derive, node.shape), [node], stream))
 
 
 def _expanded(node, axes, stream):
@@ -186,8 +186,13 @@ def reshape(a, /, shape, *, stream=None):
     if type(shape) is not tuple:
         shape = tuple(shape)
     new = _infer_shape(n.shape, shape, "reshape")
-    # A -1 stays in the primitive, so that shapeless compile infers it again.
-    derive = ("reshape", _ints(shape, "reshape", "shape")) if -1 in shape else None
+    if -1 not in shape:
+        return _reshaped(n, new, s)
+    # The -1 stays in the primitive, so that shapeless compile infers it again; that
+    # needs a node even where the traced shapes make the reshape an identity.
+    derive = ("reshape", _ints(shape, "reshape", "shape"))
+    if new == n.shape and trace_state.placeholder_depth:
+        return wrap(_Node(new, n.dtype, P.Reshape(new, derive, new), [n], s))
     return _reshaped(n, new, s, derive)
 
 

@@ -32,7 +32,10 @@ class Primitive:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("abstract", False):
+        # Abstract bases, and primitives that only live inside compiled programs (which
+        # transforms never see, since a compiled function runs `fun` under them), are
+        # not swept.
+        if not cls.__dict__.get("abstract", False) and not cls.__dict__.get("compiled_only", False):
             REGISTRY[cls.__name__] = cls
 
     @property

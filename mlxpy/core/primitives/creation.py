@@ -1,5 +1,10 @@
-"""Primitives that make arrays from parameters: full, arange, eye, tri."""
+"""Primitives that make arrays from parameters: full, arange, eye, tri.
+
+Only Full has an input (its fill value), so it is the only one transforms reach."""
+import mlxpy.core as mx
+
 from .base import Primitive
+from ._rules import apply, to_front, unbroadcast
 
 
 class Full(Primitive):
@@ -20,6 +25,24 @@ class Full(Primitive):
         out = xp.empty(self.shape, dtype=v.dtype)
         out[...] = v
         return out
+
+    # Full broadcasts its value: the cotangent sums back to the value's shape. (MLX
+    # 0.32 returns cotangent * value here, which is not the derivative; grad of
+    # full((3,), x).sum() at x = 2 is 3, not MLX's 6.)
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [unbroadcast(cotangents[0], primals[0].shape)]
+
+    def jvp(self, primals, tangents, argnums):
+        t = tangents[0]
+        return [t if t.shape == self.shape else mx.broadcast_to(t, self.shape)]
+
+    def vmap(self, inputs, axes):
+        v = to_front(inputs[0], axes[0])
+        # Line the value's per-example axes up with the shape's trailing axes.
+        missing = len(self.shape) - (v.ndim - 1)
+        if missing:
+            v = mx.reshape(v, v.shape[:1] + (1,) * missing + v.shape[1:])
+        return [apply(Full(v.shape[:1] + self.shape), [v])], [0]
 
 
 class Arange(Primitive):

@@ -7,8 +7,19 @@ operands is one node, not a broadcast node plus the op.
 
 Where NumPy and MLX disagree (bool arithmetic, integer powers with negative exponents,
 the sign of nan, complex floor division, ...), `eval` follows MLX.
+
+Transform rules follow MLX's conventions: a holomorphic f has vjp `g * conj(f'(z))` and
+jvp `t * f'(z)`; piecewise-constant primitives (rounding, comparisons, logic, bits)
+have explicit zero derivatives, which propagate nan through earlier 0 * inf products
+exactly as MLX's do. Unary primitives state f' in `derivative`, binary ones
+`partial`, and the base classes turn those into vjp and jvp.
 """
-from .base import Primitive
+import math
+
+import mlxpy.core as mx
+
+from .base import Primitive, TransformError
+from ._rules import apply, unbroadcast, vmap_elementwise
 from .. import dtypes as _dt
 
 
@@ -25,6 +36,20 @@ def _broadcast2(a, b):
     return broadcast_shapes(a, b)
 
 
+def _conj(x):
+    """conj(x) for complex arrays; real arrays and Python numbers are their own conjugate."""
+    if isinstance(x, mx.array) and x.dtype is _dt.complex64:
+        return mx.conj(x)
+    return x
+
+
+def _scale(g, d):
+    """g * d, skipping the product when the factor is the number 1."""
+    if not isinstance(d, mx.array) and d == 1:
+        return g
+    return g * d
+
+
 class Unary(Primitive):
     """A NumPy ufunc of one input whose output has the input's dtype."""
     __slots__ = ()
@@ -37,6 +62,35 @@ class Unary(Primitive):
 
     def eval(self, xp, inputs):
         return getattr(xp, self.ufunc)(inputs[0])
+
+    def derivative(self, x, out):
+        """f'(x), an array or a Python number; `out` is f(x) when the caller has it."""
+        raise TransformError(f"[{self.name}] This primitive has no derivative.")
+
+    def output(self, x, out):
+        """f(x): the given output, or a fresh node (jvp rules have no outputs)."""
+        return out if out is not None else apply(self, [x])
+
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [_scale(cotangents[0], _conj(self.derivative(primals[0], outputs[0])))]
+
+    def jvp(self, primals, tangents, argnums):
+        return [_scale(tangents[0], self.derivative(primals[0], None))]
+
+    def vmap(self, inputs, axes):
+        return [apply(self, inputs)], [axes[0]]
+
+
+class Piecewise(Unary):
+    """A piecewise-constant unary primitive: zero derivatives of the input's dtype."""
+    __slots__ = ()
+    abstract = True
+
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [mx.zeros_like(primals[0])]
+
+    def jvp(self, primals, tangents, argnums):
+        return [mx.zeros_like(primals[0])]
 
 
 class Binary(Primitive):
@@ -52,8 +106,52 @@ class Binary(Primitive):
     def eval(self, xp, inputs):
         return getattr(xp, self.ufunc)(inputs[0], inputs[1])
 
+    def partial(self, k, a, b, out):
+        """df/d(input k) at (a, b), an array or a Python number; `out` may be None."""
+        raise TransformError(f"[{self.name}] This primitive has no derivative.")
 
-class Comparison(Binary):
+    def vjp(self, primals, cotangents, argnums, outputs):
+        a, b = primals
+        g = cotangents[0]
+        return [unbroadcast(_scale(g, _conj(self.partial(k, a, b, outputs[0]))), primals[k].shape)
+                for k in argnums]
+
+    def jvp(self, primals, tangents, argnums):
+        a, b = primals
+        out = None
+        for k, t in zip(argnums, tangents):
+            term = _scale(t, self.partial(k, a, b, None))
+            out = term if out is None else out + term
+        shape = _broadcast2(a.shape, b.shape)
+        return [out if out.shape == shape else mx.broadcast_to(out, shape)]
+
+    def vmap(self, inputs, axes):
+        return vmap_elementwise(self, inputs, axes)
+
+
+class Discrete(Binary):
+    """A binary primitive with integer or boolean meaning (floor division, bitwise ops,
+    comparisons): zero derivatives, in the tangent's dtype for jvp, as MLX."""
+    __slots__ = ()
+    abstract = True
+    # None: zeros of the tangent's dtype; logical ops give bool zeros instead.
+    tangent_dtype = None
+
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [mx.zeros_like(primals[k]) for k in argnums]
+
+    def jvp(self, primals, tangents, argnums):
+        a, b = primals
+        return [mx.zeros(_broadcast2(a.shape, b.shape), self.tangent_dtype or tangents[0].dtype)]
+
+
+class Logical(Discrete):
+    __slots__ = ()
+    abstract = True
+    tangent_dtype = _dt.bool_
+
+
+class Comparison(Discrete):
     __slots__ = ()
     abstract = True
 
@@ -63,15 +161,27 @@ class Comparison(Binary):
 
 
 class Predicate(Unary):
+    """A bool-valued test of one input: zero derivatives (jvp: in the tangent's dtype,
+    or bool where MLX composes the test from logical ops)."""
     __slots__ = ()
     abstract = True
+    tangent_dtype = None
 
     def infer(self, inputs):
         return inputs[0].shape, _dt.bool_
 
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [mx.zeros_like(primals[0])]
 
-def _unary(name, ufunc, base=Unary):
-    return type(name, (base,), {"__slots__": (), "ufunc": ufunc})
+    def jvp(self, primals, tangents, argnums):
+        return [mx.zeros(primals[0].shape, self.tangent_dtype or tangents[0].dtype)]
+
+
+def _unary(name, ufunc, derivative=None, base=Unary):
+    attrs = {"__slots__": (), "ufunc": ufunc}
+    if derivative is not None:
+        attrs["derivative"] = derivative
+    return type(name, (base,), attrs)
 
 
 def _binary(name, ufunc, base=Binary):
@@ -80,35 +190,55 @@ def _binary(name, ufunc, base=Binary):
 
 # -- unary ---------------------------------------------------------------------------
 
-Negative = _unary("Negative", "negative")
-Sqrt = _unary("Sqrt", "sqrt")
-Exp = _unary("Exp", "exp")
-Expm1 = _unary("Expm1", "expm1")
-Log = _unary("Log", "log")
-Log1p = _unary("Log1p", "log1p")
-Log2 = _unary("Log2", "log2")
-Log10 = _unary("Log10", "log10")
-Sin = _unary("Sin", "sin")
-Cos = _unary("Cos", "cos")
-Tan = _unary("Tan", "tan")
-Sinh = _unary("Sinh", "sinh")
-Cosh = _unary("Cosh", "cosh")
-Tanh = _unary("Tanh", "tanh")
-ArcSin = _unary("ArcSin", "arcsin")
-ArcCos = _unary("ArcCos", "arccos")
-ArcTan = _unary("ArcTan", "arctan")
-ArcSinh = _unary("ArcSinh", "arcsinh")
-ArcCosh = _unary("ArcCosh", "arccosh")
-ArcTanh = _unary("ArcTanh", "arctanh")
-Floor = _unary("Floor", "floor")
-Ceil = _unary("Ceil", "ceil")
-Trunc = _unary("Trunc", "trunc")
-Conjugate = _unary("Conjugate", "conj")
-LogicalNot = _unary("LogicalNot", "logical_not")
-# On bool, NumPy's invert is logical not, which is also MLX's ~ on bool.
-BitwiseInvert = _unary("BitwiseInvert", "invert")
-Erf = _unary("Erf", "erf")
-ErfInv = _unary("ErfInv", "erfinv")
+# Each derivative is written as MLX writes it (1 / x for log, 1 / cos(x)^2 for tan, 0.5 / out
+# for sqrt), so that zeros, infinities and nans give the same gradients.
+Negative = _unary("Negative", "negative", lambda self, x, out: -1)
+Sqrt = _unary("Sqrt", "sqrt", lambda self, x, out: 0.5 / self.output(x, out))
+Exp = _unary("Exp", "exp", lambda self, x, out: self.output(x, out))
+Expm1 = _unary("Expm1", "expm1", lambda self, x, out: mx.exp(x) if out is None else out + 1)
+Log = _unary("Log", "log", lambda self, x, out: 1 / x)
+Log1p = _unary("Log1p", "log1p", lambda self, x, out: 1 / (x + 1))
+Log2 = _unary("Log2", "log2", lambda self, x, out: (1 / math.log(2)) / x)
+Log10 = _unary("Log10", "log10", lambda self, x, out: (1 / math.log(10)) / x)
+Sin = _unary("Sin", "sin", lambda self, x, out: mx.cos(x))
+Cos = _unary("Cos", "cos", lambda self, x, out: -mx.sin(x))
+Tan = _unary("Tan", "tan", lambda self, x, out: 1 / mx.square(mx.cos(x)))
+Sinh = _unary("Sinh", "sinh", lambda self, x, out: mx.cosh(x))
+Cosh = _unary("Cosh", "cosh", lambda self, x, out: mx.sinh(x))
+Tanh = _unary("Tanh", "tanh", lambda self, x, out: 1 / mx.square(mx.cosh(x)))
+ArcSin = _unary("ArcSin", "arcsin", lambda self, x, out: mx.rsqrt(1 - mx.square(x)))
+ArcCos = _unary("ArcCos", "arccos", lambda self, x, out: -mx.rsqrt(1 - mx.square(x)))
+ArcTan = _unary("ArcTan", "arctan", lambda self, x, out: 1 / (1 + mx.square(x)))
+ArcSinh = _unary("ArcSinh", "arcsinh", lambda self, x, out: mx.rsqrt(mx.square(x) + 1))
+# For complex z, 1 / sqrt(z^2 - 1) takes the wrong sign of the square root on half the
+# plane; the product of the two roots follows arccosh's principal branch.
+ArcCosh = _unary("ArcCosh", "arccosh", lambda self, x, out: (
+    1 / (mx.sqrt(x - 1) * mx.sqrt(x + 1)) if x.dtype is _dt.complex64
+    else mx.rsqrt(mx.square(x) - 1)))
+ArcTanh = _unary("ArcTanh", "arctanh", lambda self, x, out: 1 / (1 - mx.square(x)))
+Floor = _unary("Floor", "floor", base=Piecewise)
+Ceil = _unary("Ceil", "ceil", base=Piecewise)
+Trunc = _unary("Trunc", "trunc", base=Piecewise)
+LogicalNot = _unary("LogicalNot", "logical_not", base=Piecewise)
+# On bool, NumPy's invert is logical not, which is also MLX's ~ on bool. (MLX has no
+# derivative for it; zeros, like every other bitwise op, are the natural one.)
+BitwiseInvert = _unary("BitwiseInvert", "invert", base=Piecewise)
+Erf = _unary("Erf", "erf", lambda self, x, out: (2 / math.sqrt(math.pi)) * mx.exp(
+    -mx.square(x)))
+ErfInv = _unary("ErfInv", "erfinv", lambda self, x, out: (math.sqrt(math.pi) / 2) * mx.exp(
+    mx.square(self.output(x, out))))
+
+
+class Conjugate(Unary):
+    """conj(z): not holomorphic, so its rules conjugate instead of multiplying."""
+    __slots__ = ()
+    ufunc = "conj"
+
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [_conj(cotangents[0])]
+
+    def jvp(self, primals, tangents, argnums):
+        return [_conj(tangents[0])]
 
 
 class Abs(Unary):
@@ -119,6 +249,17 @@ class Abs(Unary):
     def infer(self, inputs):
         n = inputs[0]
         return n.shape, (_dt.float32 if n.dtype is _dt.complex64 else n.dtype)
+
+    # |z| is real-valued: its gradient is the unit vector z / |z| (0 at 0), and its
+    # tangent the component of t along it.
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [cotangents[0] * mx.sign(primals[0])]
+
+    def jvp(self, primals, tangents, argnums):
+        x, t = primals[0], tangents[0]
+        if x.dtype is _dt.complex64:
+            return [mx.real(mx.conj(mx.sign(x)) * t)]
+        return [t * mx.sign(x)]
 
 
 class Square(Unary):
@@ -131,8 +272,11 @@ class Square(Unary):
             return x.copy()  # True * True; NumPy's square of bool is int8
         return xp.square(x)
 
+    def derivative(self, x, out):
+        return x if x.dtype is _dt.bool_ else 2 * x
 
-class Sign(Unary):
+
+class Sign(Piecewise):
     """-1, 0 or 1 (0 for nan and for both zeros, as MLX); x / |x| for complex."""
     __slots__ = ()
 
@@ -157,6 +301,9 @@ class Rsqrt(Unary):
         x = inputs[0]
         return (1 / xp.sqrt(x)).astype(x.dtype, copy=False)
 
+    def derivative(self, x, out):
+        return -0.5 * self.output(x, out) / x
+
 
 class Reciprocal(Unary):
     __slots__ = ()
@@ -166,6 +313,9 @@ class Reciprocal(Unary):
         if x.dtype.kind == "c":
             return _complex_divide(xp, xp.ones_like(x), x)
         return (1 / x).astype(x.dtype, copy=False)
+
+    def derivative(self, x, out):
+        return -1 / mx.square(x)
 
 
 class Sigmoid(Unary):
@@ -177,8 +327,12 @@ class Sigmoid(Unary):
         e = xp.exp(-xp.abs(x))
         return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
+    def derivative(self, x, out):
+        s = self.output(x, out)
+        return s * (1 - s)
 
-class Round(Unary):
+
+class Round(Piecewise):
     """Round half to even. Only `decimals=0` is a primitive; the op scales for others."""
     __slots__ = ("decimals",)
 
@@ -201,6 +355,13 @@ class Real(Unary):
     def eval(self, xp, inputs):
         return xp.real(inputs[0])
 
+    # Re(z) = x: its gradient is g (along the real axis), its tangent Re(t).
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [mx.astype(cotangents[0], primals[0].dtype)]
+
+    def jvp(self, primals, tangents, argnums):
+        return [mx.real(tangents[0])]
+
 
 class Imag(Real):
     __slots__ = ()
@@ -208,10 +369,20 @@ class Imag(Real):
     def eval(self, xp, inputs):
         return xp.imag(inputs[0])
 
+    # Im(z) = y: its gradient is g * i, its tangent Im(t).
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [mx.astype(cotangents[0], primals[0].dtype) * 1j]
 
-IsNaN = _unary("IsNaN", "isnan", Predicate)
-IsInf = _unary("IsInf", "isinf", Predicate)
-IsFinite = _unary("IsFinite", "isfinite", Predicate)
+    def jvp(self, primals, tangents, argnums):
+        return [mx.imag(tangents[0])]
+
+
+IsNaN = _unary("IsNaN", "isnan", base=Predicate)
+# MLX builds these two from logical ops, whose tangents are bool.
+IsInf = type("IsInf", (Predicate,), {"__slots__": (), "ufunc": "isinf",
+                                      "tangent_dtype": _dt.bool_})
+IsFinite = type("IsFinite", (Predicate,), {"__slots__": (), "ufunc": "isfinite",
+                                            "tangent_dtype": _dt.bool_})
 
 
 class IsPosInf(Predicate):
@@ -240,6 +411,14 @@ class StopGradient(Unary):
     def eval(self, xp, inputs):
         return inputs[0]
 
+    # No cotangent or tangent at all (not zeros): nothing upstream is differentiated,
+    # so upstream infinities cannot turn into nan.
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [None]
+
+    def jvp(self, primals, tangents, argnums):
+        return [None]
+
 
 class AsType(Unary):
     __slots__ = ("dtype",)
@@ -266,6 +445,14 @@ class AsType(Unary):
                 x = x.real
         return x.astype(target.np)
 
+    # The cotangent is cast back to the input's dtype: complex to real keeps the real
+    # part, and an integer input gets its float gradient truncated, as in MLX.
+    def vjp(self, primals, cotangents, argnums, outputs):
+        return [mx.astype(cotangents[0], primals[0].dtype)]
+
+    def jvp(self, primals, tangents, argnums):
+        return [mx.astype(tangents[0], self.dtype)]
+
 
 # -- binary --------------------------------------------------------------------------
 
@@ -273,10 +460,16 @@ class Add(Binary):
     __slots__ = ()
     ufunc = "add"  # on bool, NumPy's add is logical or, as MLX's
 
+    def partial(self, k, a, b, out):
+        return 1
+
 
 class Multiply(Binary):
     __slots__ = ()
     ufunc = "multiply"  # on bool, logical and, as MLX's
+
+    def partial(self, k, a, b, out):
+        return b if k == 0 else a
 
 
 class Subtract(Binary):
@@ -289,17 +482,47 @@ class Subtract(Binary):
             return xp.not_equal(a, b)  # MLX: True - True is False, False - True is True
         return xp.subtract(a, b)
 
+    def partial(self, k, a, b, out):
+        return 1 if k == 0 else -1
 
-Maximum = _binary("Maximum", "maximum")  # nan-propagating; complex compares lexicographically
-Minimum = _binary("Minimum", "minimum")
-ArcTan2 = _binary("ArcTan2", "arctan2")
-LogicalAnd = _binary("LogicalAnd", "logical_and")
-LogicalOr = _binary("LogicalOr", "logical_or")
-BitwiseAnd = _binary("BitwiseAnd", "bitwise_and")
-BitwiseOr = _binary("BitwiseOr", "bitwise_or")
-BitwiseXor = _binary("BitwiseXor", "bitwise_xor")
-LeftShift = _binary("LeftShift", "left_shift")
-RightShift = _binary("RightShift", "right_shift")
+
+class Maximum(Binary):
+    """Nan-propagating; complex compares lexicographically.
+
+    As MLX: the gradient goes to a where a > b and to b where a <= b, so ties go to b
+    and where either is nan neither gets it. The masks multiply the cotangent, so an
+    infinite cotangent gives nan on the unselected side."""
+    __slots__ = ()
+    ufunc = "maximum"
+
+    def partial(self, k, a, b, out):
+        return mx.greater(a, b) if k == 0 else mx.less_equal(a, b)
+
+
+class Minimum(Binary):
+    """The gradient goes to a where a < b and to b where a >= b (see Maximum)."""
+    __slots__ = ()
+    ufunc = "minimum"
+
+    def partial(self, k, a, b, out):
+        return mx.less(a, b) if k == 0 else mx.greater_equal(a, b)
+
+
+class ArcTan2(Binary):
+    __slots__ = ()
+    ufunc = "arctan2"
+
+    def partial(self, k, a, b, out):
+        return (b if k == 0 else -a) / (mx.square(a) + mx.square(b))
+
+
+LogicalAnd = _binary("LogicalAnd", "logical_and", Logical)
+LogicalOr = _binary("LogicalOr", "logical_or", Logical)
+BitwiseAnd = _binary("BitwiseAnd", "bitwise_and", Discrete)
+BitwiseOr = _binary("BitwiseOr", "bitwise_or", Discrete)
+BitwiseXor = _binary("BitwiseXor", "bitwise_xor", Discrete)
+LeftShift = _binary("LeftShift", "left_shift", Discrete)
+RightShift = _binary("RightShift", "right_shift", Discrete)
 NotEqual = _binary("NotEqual", "not_equal", Comparison)
 Less = _binary("Less", "less", Comparison)
 LessEqual = _binary("LessEqual", "less_equal", Comparison)
@@ -377,8 +600,11 @@ class Divide(Binary):
             return _complex_divide(xp, a, b)
         return (a / b).astype(a.dtype, copy=False)
 
+    def partial(self, k, a, b, out):
+        return 1 / b if k == 0 else -a / mx.square(b)
 
-class FloorDivide(Binary):
+
+class FloorDivide(Discrete):
     """Floor division; floor(a / b) for floats and plain a / b for complex, as MLX."""
     __slots__ = ()
     ufunc = "floor_divide"
@@ -413,6 +639,9 @@ class Remainder(Binary):
             return xp.logical_and(a, xp.logical_not(b))
         return xp.remainder(a, b)
 
+    def partial(self, k, a, b, out):
+        return 1 if k == 0 else -mx.floor(a / b)
+
 
 class Power(Binary):
     __slots__ = ()
@@ -441,6 +670,17 @@ class Power(Binary):
             out = out.astype(a.dtype, copy=False)
         return out
 
+    def partial(self, k, a, b, out):
+        if k == 0:
+            return mx.power(a, b - 1) * b
+        out = self.output(a, b, out)
+        # MLX's rule: out * log(a), but 0 wherever the power itself is 0. So at a == 0
+        # the derivative is 0 for y > 0 but -inf for y == 0 (there out is 1).
+        return mx.where(out, mx.log(a) * out, 0.0)
+
+    def output(self, a, b, out):
+        return out if out is not None else apply(self, [a, b])
+
 
 class LogAddExp(Binary):
     """log(exp(a) + exp(b)), without overflow."""
@@ -460,6 +700,15 @@ class LogAddExp(Binary):
         return xp.where((smaller == -inf) | (larger == inf), larger, out).astype(
             a.dtype, copy=False)
 
+    def partial(self, k, a, b, out):
+        # sigmoid(a - b), as MLX: logaddexp(inf, 1) gives gradients 1 and 0, not nan.
+        # (MLX refuses complex inputs here; 1 / (1 + exp(b - a)) is their derivative.)
+        if a.dtype is _dt.complex64:
+            s = 1 / (1 + mx.exp(b - a))
+        else:
+            s = mx.sigmoid(a - b)
+        return s if k == 0 else 1 - s
+
 
 class Select(Primitive):
     """where(condition, x, y), broadcasting all three."""
@@ -472,3 +721,33 @@ class Select(Primitive):
 
     def eval(self, xp, inputs):
         return xp.where(inputs[0], inputs[1], inputs[2])
+
+    # Masks multiply the cotangent (MLX's rule), so an infinite cotangent gives nan on
+    # the unselected side. The condition has no derivative.
+    def vjp(self, primals, cotangents, argnums, outputs):
+        c = primals[0]
+        g = cotangents[0]
+        grads = []
+        for k in argnums:
+            if k == 0:
+                grads.append(mx.zeros_like(c))
+            else:
+                mask = c if k == 1 else mx.logical_not(c)
+                grads.append(unbroadcast(g * mask, primals[k].shape))
+        return grads
+
+    def jvp(self, primals, tangents, argnums):
+        c = primals[0]
+        out = None
+        for k, t in zip(argnums, tangents):
+            if k == 0:
+                continue
+            term = t * (c if k == 1 else mx.logical_not(c))
+            out = term if out is None else out + term
+        shape = mx.broadcast_shapes(*(p.shape for p in primals))
+        if out is None:
+            return [mx.zeros(shape, primals[1].dtype)]
+        return [out if out.shape == shape else mx.broadcast_to(out, shape)]
+
+    def vmap(self, inputs, axes):
+        return vmap_elementwise(self, inputs, axes)

@@ -221,15 +221,15 @@ class All(Reduce):
         n = inputs[0]
         return reduced_shape(n.shape, self.axes, self.keepdims), _dt.bool_
 
+    def eval(self, xp, inputs):
+        return xp.all(inputs[0], axis=self.axes, keepdims=self.keepdims)
+
     def vjp(self, primals, cotangents, argnums, outputs):
         return [mx.zeros_like(primals[0])]
 
     def jvp(self, primals, tangents, argnums):
         shape = reduced_shape(primals[0].shape, self.axes, self.keepdims)
         return [mx.zeros(shape, dtype=tangents[0].dtype)]
-
-    def eval(self, xp, inputs):
-        return xp.all(inputs[0], axis=self.axes, keepdims=self.keepdims)
 
 
 class Any(All):

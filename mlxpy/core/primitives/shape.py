@@ -84,13 +84,15 @@ class Reshape(Primitive):
     shapeless compiled function can replay it: ("reshape", template with a -1),
     ("flatten", start, end), ("squeeze", axes), ("expand_dims", axes) or
     ("unflatten", axis, template). Without it the target was spelled out, and a
-    replay with another input shape is refused.
+    replay with another input shape is refused. `in_shape` (not a parameter) is the
+    input shape `shape` was made for, which spares eval the derivation.
     """
-    __slots__ = ("shape", "derive")
+    __slots__ = ("shape", "derive", "in_shape")
 
-    def __init__(self, shape, derive=None):
+    def __init__(self, shape, derive=None, in_shape=None):
         self.shape = shape
         self.derive = derive
+        self.in_shape = in_shape
 
     def params(self):
         return (self.shape,) if self.derive is None else (self.shape, self.derive)
@@ -111,10 +113,9 @@ class Reshape(Primitive):
 
     def eval(self, xp, inputs):
         x = inputs[0]
-        d = self.derive
-        if d is None:
+        if self.derive is None or x.shape == self.in_shape:
             return xp.reshape(x, self.shape)
-        return xp.reshape(x, d[1] if d[0] == "reshape" else self.output_shape(x.shape))
+        return xp.reshape(x, self.output_shape(x.shape))
 
     def vjp(self, primals, cotangents, argnums, outputs):
         return [mx.reshape(cotangents[0], primals[0].shape)]

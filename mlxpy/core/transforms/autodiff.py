@@ -67,15 +67,19 @@ def vjp_graph(input_nodes, output_nodes, cotangents):
             continue
         prev = cot.get(id(o))
         cot[id(o)] = c if prev is None else add(prev, c)
-    done = set()
-    for n in reversed(tape):
+    # The siblings of a multi-output node sit at different places in the tape; its
+    # rule runs at the earliest one, once every sibling's users have given cotangents.
+    # (Keyed by the first output node, not the tuple: a one-output node's tuple is
+    # fresh each time, and a freed tuple's id comes back for another node's.)
+    earliest = {}
+    for k, n in enumerate(tape):
+        if n.siblings is not None:
+            earliest.setdefault(id(n.siblings[0]), k)
+    for k in range(len(tape) - 1, -1, -1):
+        n = tape[k]
         outs = _outputs_of(n)
-        # Keyed by the first output node, not the tuple: a one-output node's tuple is
-        # fresh each time, and a freed tuple's id comes back for another node's.
-        group = id(outs[0])
-        if group in done:
+        if n.siblings is not None and earliest[id(outs[0])] != k:
             continue
-        done.add(group)
         cts = [cot.pop(id(o), None) for o in outs]
         if all(c is None for c in cts):
             continue
@@ -328,3 +332,161 @@ def grad(fun, argnums=None, argnames=[]):
 
     grad_fn.__wrapped__ = fun
     return grad_fn
+
+
+# -- Jacobians and Hessians (mlxpy extensions) ---------------------------------------------
+
+def _jacobian_setup(fun, argnums, where):
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        nums, single = (argnums,), True
+    else:
+        nums, single = tuple(argnums), False
+        if not nums:
+            raise ValueError(f"[{where}] argnums must name at least one argument.")
+
+    def prepare(args, kwargs):
+        for i in nums:
+            if i < 0 or i >= len(args):
+                raise ValueError(f"[{where}] argnums {i} is out of range for {len(args)} "
+                                 "positional arguments.")
+        groups = [flatten_arrays(args[i], strict=True, where=where) for i in nums]
+        counts = [len(g) for g in groups]
+        flat_in = [x for g in groups for x in g]
+
+        def flat_fun(*xs):
+            new_args = list(args)
+            k = 0
+            for i, c in zip(nums, counts):
+                new_args[i] = replace_arrays(args[i], xs[k:k + c])
+                k += c
+            out = fun(*new_args, **kwargs)
+            return flatten_arrays(out, strict=True, where=where), out
+
+        return flat_in, counts, flat_fun
+
+    def assemble(args, out_tree, blocks, counts):
+        """blocks[o][i]: d output o / d flat input i, as an array of shape O + I."""
+        per_output = []
+        for row in blocks:
+            trees = []
+            k = 0
+            for i, c in zip(nums, counts):
+                trees.append(replace_arrays(args[i], row[k:k + c]))
+                k += c
+            per_output.append(trees[0] if single else tuple(trees))
+        if isinstance(out_tree, array):
+            return per_output[0]
+        return _replace_leaves_with(out_tree, per_output)
+
+    return prepare, assemble
+
+
+def _replace_leaves_with(tree, items):
+    it = iter(items)
+
+    def rec(t):
+        if isinstance(t, array):
+            return next(it)
+        if isinstance(t, tuple):
+            return tuple(rec(x) for x in t)
+        if isinstance(t, list):
+            return [rec(x) for x in t]
+        if isinstance(t, dict):
+            return {k: rec(v) for k, v in t.items()}
+        return t
+    return rec(tree)
+
+
+def jacrev(fun, argnums=0):
+    """The Jacobian of `fun` by reverse mode: one vjp per output element, batched by vmap.
+
+    An mlxpy extension (JAX-like): for an output of shape O and an input of shape I the
+    Jacobian block has shape O + I; pytrees of inputs and outputs are supported.
+
+    >>> import mlxpy.core as mx
+    >>> mx.jacrev(lambda x: x ** 2)(mx.array([1.0, 2.0]))
+    array([[2, 0],
+           [0, 4]], dtype=float32)
+    """
+    from .vmap import vmap as vmap_transform
+    from ..ops.creation import eye, zeros
+    from ..ops.shape import reshape
+    prepare, assemble = _jacobian_setup(fun, argnums, "jacrev")
+
+    def jac(*args, **kwargs):
+        flat_in, counts, flat_fun = prepare(args, kwargs)
+        box = {}
+
+        def outputs_only(*xs):
+            flat, tree = flat_fun(*xs)
+            box["tree"] = tree
+            return flat
+        outs = outputs_only(*flat_in)
+        blocks = []
+        for k, o in enumerate(outs):
+            size = o.size
+            basis = reshape(eye(size, dtype=o.dtype), (size,) + o.shape)
+
+            def pullback(ct, k=k):
+                cts = [ct if j == k else zeros(p.shape, p.dtype) for j, p in enumerate(outs)]
+                return vjp(outputs_only, flat_in, cts)[1]
+            rows = vmap_transform(pullback)(basis)
+            blocks.append([reshape(r, o.shape + x.shape) for r, x in zip(rows, flat_in)])
+        return assemble(args, box["tree"], blocks, counts)
+
+    return jac
+
+
+def jacfwd(fun, argnums=0):
+    """The Jacobian of `fun` by forward mode: one jvp per input element, batched by vmap.
+
+    >>> import mlxpy.core as mx
+    >>> mx.jacfwd(lambda x: mx.sin(x))(mx.array([0.0, 0.0]))
+    array([[1, 0],
+           [0, 1]], dtype=float32)
+    """
+    from .vmap import vmap as vmap_transform
+    from ..ops.creation import eye, zeros
+    from ..ops.shape import reshape, moveaxis
+    prepare, assemble = _jacobian_setup(fun, argnums, "jacfwd")
+
+    def jac(*args, **kwargs):
+        flat_in, counts, flat_fun = prepare(args, kwargs)
+        box = {}
+
+        def outputs_only(*xs):
+            flat, tree = flat_fun(*xs)
+            box["tree"] = tree
+            return flat
+        outs = outputs_only(*flat_in)
+        columns = []  # columns[i][o]: shape (size_i,) + O
+        for i, x in enumerate(flat_in):
+            size = x.size
+            basis = reshape(eye(size, dtype=x.dtype), (size,) + x.shape)
+
+            def push(t, i=i):
+                ts = [t if j == i else zeros(p.shape, p.dtype) for j, p in enumerate(flat_in)]
+                return jvp(outputs_only, flat_in, ts)[1]
+            columns.append(vmap_transform(push)(basis))
+        blocks = []
+        for k, o in enumerate(outs):
+            row = []
+            for i, x in enumerate(flat_in):
+                c = columns[i][k]                       # (size_i,) + O
+                c = moveaxis(c, 0, -1) if c.ndim > 1 else c
+                row.append(reshape(c, o.shape + x.shape))
+            blocks.append(row)
+        return assemble(args, box["tree"], blocks, counts)
+
+    return jac
+
+
+def hessian(fun, argnums=0):
+    """The Hessian of scalar `fun`: forward-over-reverse, `jacfwd(jacrev(fun))`.
+
+    >>> import mlxpy.core as mx
+    >>> mx.hessian(lambda x: (x ** 3).sum())(mx.array([1.0, 2.0]))
+    array([[6, 0],
+           [0, 12]], dtype=float32)
+    """
+    return jacfwd(jacrev(fun, argnums), argnums)

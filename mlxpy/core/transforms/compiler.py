@@ -323,6 +323,7 @@ def run_program(prog, xp, inputs):
 
 class Compiled(Primitive):
     """A compiled program as one primitive of many outputs."""
+    compiled_only = True
     __slots__ = ("program", "shapeless")
 
     def __init__(self, program, shapeless):

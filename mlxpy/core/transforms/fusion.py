@@ -57,6 +57,7 @@ class FusedElementwise(Primitive):
     `steps` are (prim, input refs, output ref) with refs ('in', k) for region inputs
     and ('t', k) for the region's values; `outputs` are the refs it returns.
     """
+    compiled_only = True
     __slots__ = ("steps", "outputs", "out_specs", "shape", "value_dtypes", "_small", "_block")
 
     def __init__(self, steps, outputs, out_specs, shape):
