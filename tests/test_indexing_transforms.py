@@ -189,6 +189,9 @@ def _writes():
          (3, 4), (2, 2)),
         ("slice-update-rank", lambda m, x, v: m.slice_update(x, v, m.array(2), (1,)),
          (2, 4, 3), (2, 3)),
+        # The update broadcasts over the leading axes it lacks, except along `axes`.
+        ("slice-update-lead", lambda m, x, v: m.slice_update(x, v, m.array(idx(1, 1)), (0, 2)),
+         (2, 3, 4), (2,)),
         ("mask-fill", lambda m, x, v: setitem(m, x, m.array([True, False, True]), v),
          (3, 4), (4,)),
         ("mask-sequence", lambda m, x, v: setitem(m, x, m.array([[True, False], [True, True]]), v),
@@ -513,3 +516,18 @@ def test_vmap_rules_never_fall_back_to_the_loop():
         i = mx.array(rand_idx((3, 2), 4, 1))
         mx.eval(mx.vmap(lambda x, i: x[:, i].sum() + x.at[:, i].add(1.0).sum())(x, i))
         mx.eval(mx.vmap(mx.grad(lambda x, i: (x[i] ** 2).sum()))(x, i))
+
+
+def test_integer_arrays_pass_cotangents_like_mlx():
+    h = np.array([[1, 5, 3], [7, 2, 2]], dtype=np.int32)
+    for f in [lambda m, x: x[m.array(idx(1, 1, 0))],
+              lambda m, x: x[:, 1:],
+              lambda m, x: x.at[m.array(idx(0, 0))].add(m.array([1, 2, 3])),
+              lambda m, x: x.at[m.array(idx(1, 1))].maximum(m.array([[4, 4, 2], [1, 9, 2]])),
+              lambda m, x: setitem(m, x, (slice(None), m.array(idx(2, 0))), 9),
+              lambda m, x: m.take_along_axis(x, m.array(idx(2, 2, 0)).reshape(1, 3), axis=1)]:
+        out = f(mx, mx.array(h))
+        cot = np.arange(np.prod(out.shape), dtype=np.int32).reshape(out.shape)
+        (o, g), (o_, g_) = run_both("vjp", f, [h], [cot], "int32")
+        assert_same(o[0], o_[0])
+        assert_same(g[0], g_[0])

@@ -13,7 +13,8 @@ from ..array import array, wrap
 from ..graph import Node
 from ..primitives import elementwise as P
 from ._core import (binary_nodes, cast_node, make, stream_of, attach_methods, operand_node,
-                    scalar_node)
+                    scalar_node, _SCALAR_CACHE)
+from ..device import current_stream as _current_stream
 
 __all__ = [
     "abs", "negative", "positive", "square", "sqrt", "rsqrt", "reciprocal", "exp", "expm1",
@@ -31,6 +32,7 @@ __all__ = [
 
 _array = array
 _Node = Node
+_new_array = wrap
 
 
 def _operand(x, where):
@@ -55,13 +57,25 @@ def _no_complex(n, where):
 # -- binary arithmetic -------------------------------------------------------------------
 
 def _binary_op(prim, name, doc):
-    # The hot path of every arithmetic operator: no make(), no infer() when the shapes agree.
+    # The hot path of every arithmetic operator: no make(), no infer() when the shapes
+    # agree, and a Python float next to a floating array (weakly typed: it takes the
+    # array's dtype) goes straight to the shared constant node, with no checks to run.
     def op(a, b, /, *, stream=None):
-        s = stream_of(stream, name)
+        s = _current_stream() if stream is None else stream_of(stream, name)
+        if type(a) is _array:
+            na = a._node
+            if type(b) is float and na.dtype.kind == "f":
+                nb = _SCALAR_CACHE.get((b, na.dtype)) or scalar_node(b, na.dtype, name)
+                return _new_array(_Node(na.shape, na.dtype, prim, [na, nb], s))
+        elif type(b) is _array and type(a) is float:
+            nb = b._node
+            if nb.dtype.kind == "f":
+                na = _SCALAR_CACHE.get((a, nb.dtype)) or scalar_node(a, nb.dtype, name)
+                return _new_array(_Node(nb.shape, nb.dtype, prim, [na, nb], s))
         na, nb = binary_nodes(a, b, name, s)
         sa, sb = na.shape, nb.shape
         shape = sa if sa == sb else prim.infer((na, nb))[0]
-        return wrap(_Node(shape, na.dtype, prim, [na, nb], s))
+        return _new_array(_Node(shape, na.dtype, prim, [na, nb], s))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op

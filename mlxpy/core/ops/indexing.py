@@ -647,8 +647,9 @@ def slice(a, start_indices, axes, slice_size, *, stream=None):
 
 def slice_update(a, update, start_indices, axes, *, stream=None):
     """A copy of `a` with the window at `start_indices` (along `axes`) replaced by
-    `update`; the window has update's shape, padded on the left with 1s. Starts that
-    would put the window outside `a` are clamped so that it fits.
+    `update`; the window has update's shape, and on the leading axes that update lacks,
+    size 1 along `axes` and the whole axis elsewhere (update broadcasts there). Starts
+    that would put the window outside `a` are clamped so that it fits.
 
     >>> import mlxpy.core as mx
     >>> a = mx.zeros((3, 3), dtype=mx.int32)

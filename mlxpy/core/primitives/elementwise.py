@@ -30,10 +30,19 @@ def _kind(dtype):
 
 
 def _broadcast2(a, b):
-    if a == b:
+    # Hot path of every binary op on differently shaped operands: a scalar operand
+    # is the common case, and an import statement here would cost a microsecond.
+    if a == b or not b:
         return a
-    from ..ops._core import broadcast_shapes
-    return broadcast_shapes(a, b)
+    if not a:
+        return b
+    return _broadcast_shapes(a, b)
+
+
+def _broadcast_shapes(*shapes):
+    global _broadcast_shapes
+    from ..ops._core import broadcast_shapes as _broadcast_shapes
+    return _broadcast_shapes(*shapes)
 
 
 def _conj(x):

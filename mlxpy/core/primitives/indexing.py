@@ -322,12 +322,13 @@ def _tangent_of(k, primals, tangents, argnums):
     return mx.zeros_like(primals[k])
 
 
-def _has_tangent(k, argnums):
-    return k in argnums
-
-
 def _float_like(dtype):
     return dtype.kind in "fc"
+
+
+def _shared(a, count):
+    """`a` split among `count` tied inputs (None: not split)."""
+    return a if count is None else a / count
 
 
 class Slice(Primitive):
@@ -761,7 +762,7 @@ class Scatter(Primitive):
     def vjp(self, primals, cotangents, argnums, outputs):
         x, values, arrays = primals[0], primals[1], primals[2:]
         g, out, mode = cotangents[0], outputs[0], self.mode
-        if mode not in ("set", "add") and not _float_like(x.dtype):
+        if mode == "multiply" and not _float_like(x.dtype):
             return [mx.zeros_like(primals[k]) if k < 2 else None for k in argnums]
         grads = []
         for k in argnums:
@@ -774,7 +775,7 @@ class Scatter(Primitive):
                     gx = g * mx.conjugate(self._factor(x, values, arrays))
                 else:
                     x_won, _, count = self._ties(x, values, arrays, out)
-                    gx = mx.where(x_won, g / count, 0)
+                    gx = mx.where(x_won, _shared(g, count), 0)
                 grads.append(gx)
             elif k == 1:
                 gv = self._values_vjp(x, values, arrays, g, out)
@@ -798,17 +799,22 @@ class Scatter(Primitive):
                             lambda w: _read(key, w, arrays), shape, x.shape)
             return mx.where(took, picked, 0)
         _, won, count = self._ties(x, values, arrays, out)
-        return mx.where(won, picked / _read(key, count, arrays), 0)
+        if count is not None:
+            count = _read(key, count, arrays)
+        return mx.where(won, _shared(picked, count), 0)
 
     def _ties(self, x, values, arrays, out):
         """For maximum / minimum: where x's element is the result, where each update
-        (in x[key]'s layout) is, and how many inputs tie for each result (at least 1).
-        Tied inputs share the cotangent equally, as max and min reductions do; copies
-        of one broadcast value then add up to its whole derivative."""
+        (in x[key]'s layout) is, and how many inputs tie for each result (at least 1;
+        None for integers, whose cotangents pass whole, as in MLX). Tied inputs share
+        the cotangent equally, as max and min reductions do; copies of one broadcast
+        value then add up to its whole derivative."""
         x_won = mx.equal(out, x)
         won = mx.equal(_read(self.key, out, arrays), values)
         shape = indexed_shape(x.shape, self.key, [a.shape for a in arrays])
         won = mx.broadcast_to(won, shape)
+        if not _float_like(x.dtype):
+            return x_won, won, None
         count = self._with("add", x_won.astype(mx.int32), won.astype(mx.int32), arrays)
         return x_won, won, mx.maximum(count, 1)
 
@@ -825,13 +831,11 @@ class Scatter(Primitive):
             spread = self._with("add", mx.zeros_like(x),
                                 tv * self._cofactor(x, values, arrays), arrays)
             return [tx * self._factor(x, values, arrays) + x * spread]
-        if not _float_like(x.dtype):
-            return [mx.zeros_like(x)]
         # The transpose of the vjp: the mean of the tangents of the inputs that tie.
         x_won, won, count = self._ties(x, values, arrays, apply(self, primals))
         total = mx.where(x_won, tx, 0) + self._with("add", mx.zeros_like(x),
                                                       mx.where(won, tv, 0), arrays)
-        return [total / count]
+        return [_shared(total, count)]
 
     def vmap(self, inputs, axes):
         x, values, arrays = inputs[0], inputs[1], inputs[2:]

@@ -161,6 +161,10 @@ def vjp(fun, primals, cotangents):
             if o.shape != c.shape:
                 raise ValueError(f"[vjp] Output shape {_shape_str(o.shape)} does not match "
                                  f"cotangent shape {_shape_str(c.shape)}.")
+        # Cotangents take their output's dtype, as in MLX (a float32 cotangent of a
+        # float16 output gives float16 gradients).
+        cotangents = [c if c.dtype is o.dtype else c.astype(o.dtype)
+                      for c, o in zip(cotangents, outs)]
         grads = vjp_graph([t._node for t in tracers], [o._node for o in outs], cotangents)
     grads = [zeros_like(p) if g is None else g for g, p in zip(grads, primals)]
     return outs, grads
