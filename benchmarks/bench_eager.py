@@ -43,8 +43,7 @@ def bench_chain():
         rows.append(("mlx", median_time(lambda: mlx.eval(chain(mlx, y))) / 1000 * 1e6))
     z = np.ones(16, np.float32)
     rows.append(("numpy", median_time(lambda: chain_numpy(z)) / 1000 * 1e6))
-    report("Chain of 1,000 elementwise ops on 16 float32 (one eval)", rows, "µs per op")
-    return rows
+    return report("Chain of 1,000 elementwise ops on 16 float32 (one eval)", rows, "µs per op")
 
 
 def naive_add(xs, ys):
@@ -73,12 +72,10 @@ def bench_naive_loop(evals=100):
         for _ in range(evals):
             naive_add(xs_np, ys_np)
     rows.append(("numpy", median_time(run_numpy, repeat=3, warmup=0)))
-    report(f"Naive loop xs[i] + ys[:, i], 4096 per eval, {evals} evals", rows, "seconds")
-    return rows
+    return report(f"Naive loop xs[i] + ys[:, i], 4096 per eval, {evals} evals", rows, "seconds")
 
 
 if __name__ == "__main__":
     print(f"Machine: {machine()}")
     bench_chain()
-    if hasattr(mx.array, "__getitem__"):
-        bench_naive_loop()
+    bench_naive_loop()

@@ -214,11 +214,19 @@ def test_out_of_range_index_arrays_clamp_on_read():
 def test_basic_slices_are_views_and_fast_path_builds_one_node():
     x = mx.array(host((4, 5), np.float32))
     data = x._data()
+    lazy = x * 1.0
     for key in [1, (slice(None), 2), (slice(None, None, -2), -1), (None, Ellipsis, 1)]:
-        y = x[key]
-        assert y._node.inputs == [x._node]
+        y = lazy[key]
+        assert y._node.inputs == [lazy._node]
         assert type(y._node.prim).__name__ == "Slice"
+        y = x[key]
         assert np.shares_memory(y._data(), data)
+    # Fast-path reads of an evaluated, detached array are views made at once: nothing
+    # is left for evaluation to do, and no buffer is allocated.
+    for key in [1, (slice(None), 2)]:
+        y = x[key]
+        assert y._node.prim is None and y._node.data is not None and y._node.nbytes == 0
+        assert np.shares_memory(y._node.data, data)
     z = x[1, 2]
     assert z.shape == () and isinstance(z._data(), np.ndarray)
 

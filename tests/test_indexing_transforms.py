@@ -413,7 +413,8 @@ def test_vmap_of_setitem_and_slices_like_mlx():
               [x, data((2, 2, B), 2)], (0, 2))
     vmap_both(lambda m, x, v: setitem(m, x, (slice(None), 1), v), [x, data((B,), 2)], (1, 0))
     # Distinct indices per example (MLX credits repeats differently, see above).
-    perm = np.stack([np.random.default_rng(s).permutation(3)[:2] for s in range(B)]).astype(np.int32)
+    perm = np.stack([np.random.default_rng(s).permutation(3)[:2] for s in range(B)])
+    perm = perm.astype(np.int32)
     vmap_both(lambda m, x, i, v: setitem(m, x, i, v), [x, perm, data((B, 2, 4), 3)], (0, 0, 0))
     vmap_both(lambda m, x, i, v: setitem(m, x, (slice(None), i), v),
               [data((3, B, 4), 4), perm.T.copy(), data((3, 2), 3)], (1, 1, None), 2)

@@ -7,6 +7,7 @@
 array([2, 2, 2], dtype=float32)
 """
 import threading
+from operator import attrgetter
 from concurrent.futures import ThreadPoolExecutor
 
 from .backend import array_module
@@ -17,6 +18,7 @@ from .graph import memory, topo_sort, trace_state
 # graphs must not interleave. NumPy releases the GIL inside its kernels, so the
 # async worker still overlaps with Python building the next graph.
 _lock = threading.RLock()
+_data_of = attrgetter("data")
 _pending = []
 _worker = None
 
@@ -49,7 +51,7 @@ def _run(roots):
         if node.stream is not last_stream:
             last_stream = node.stream
             xp = array_module(last_stream.device.type)
-        out = prim.eval(xp, [x.data for x in node.inputs])
+        out = prim.eval(xp, list(map(_data_of, node.inputs)))
         siblings = node.siblings
         if siblings is None:
             # set_data, inlined: this loop is the hot path of every evaluation.

@@ -6,14 +6,22 @@ holds its data, and (outside a transform) forgets its primitive and inputs so
 that the graph behind it can be freed. Handles exist so that in-place operators
 can point a Python object at a new node while older graph nodes keep the old one.
 """
+import itertools
 import threading
+from operator import attrgetter
+
+# Nodes are numbered as they are made. A node is always made after its inputs, so this
+# number is a topological order of every graph: evaluation finds the nodes it needs and
+# sorts them by it, with no depth-first bookkeeping.
+_next_seq = itertools.count().__next__
 
 
 class Node:
     __slots__ = ("shape", "dtype", "prim", "inputs", "siblings", "data", "stream", "nbytes",
-                 "__weakref__")
+                 "seq", "__weakref__")
 
     def __init__(self, shape, dtype, prim, inputs, stream):
+        self.seq = _next_seq()
         self.shape = shape
         self.dtype = dtype
         self.prim = prim
@@ -80,32 +88,31 @@ class _TraceState(threading.local):
 trace_state = _TraceState()
 
 
+_by_seq = attrgetter("seq")
+
+
 def topo_sort(roots):
     """Unevaluated nodes that `roots` need, inputs before users, without recursion.
 
-    Evaluated nodes are leaves and are left out. Depth-first: a node is emitted once
-    every input it needs has been; its inputs are rescanned when a child finishes,
-    which is cheap since primitives have few inputs.
+    Evaluated nodes are leaves and are left out. The walk only collects; creation
+    order (`Node.seq`) gives the order.
     """
+    todo = []
     seen = set()
-    order = []
-    for root in roots:
-        if root.data is not None or id(root) in seen:
-            continue
-        stack = [root]
-        while stack:
-            node = stack[-1]
-            for i in node.inputs:
-                if i.data is None and id(i) not in seen:
-                    stack.append(i)
-                    break
-            else:
-                stack.pop()
-                key = id(node)
-                if key not in seen:
-                    seen.add(key)
-                    order.append(node)
-    return order
+    for r in roots:
+        if r.data is None and id(r) not in seen:
+            seen.add(id(r))
+            todo.append(r)
+    append = todo.append
+    add = seen.add
+    for node in todo:
+        for i in node.inputs:
+            if i.data is None and id(i) not in seen:
+                add(id(i))
+                append(i)
+    if len(todo) > 1:
+        todo.sort(key=_by_seq)
+    return todo
 
 
 def graph_sort(roots, stop=frozenset()):

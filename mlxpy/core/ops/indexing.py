@@ -159,6 +159,9 @@ def _parse(shape, key, where, update=False):
 
 # -- reading: x[key] -----------------------------------------------------------------
 
+_ELLIPSIS = Ellipsis
+
+
 def _getitem(self, key):
     """``x[key]``: ints, slices, None, ... and integer index arrays, as in NumPy.
 
@@ -177,10 +180,13 @@ def _getitem(self, key):
             d = shape[0]
             i = key + d if key < 0 else key
             if 0 <= i < d:
+                s = _current_stream()
+                if node.prim is None and node.stream is s and node.data is not None:
+                    return _view(node, (i, _ELLIPSIS), shape[1:], s)
                 prim = _new(_Slice)
                 prim.key = (i,)
                 out = _new(_array)
-                out._node = _Node(shape[1:], node.dtype, prim, [node], _current_stream())
+                out._node = _Node(shape[1:], node.dtype, prim, [node], s)
                 return out
     elif t is tuple:
         shape = node.shape
@@ -208,12 +214,29 @@ def _getitem(self, key):
                 if negative:
                     key = tuple(k + d if type(k) is int and k < 0 else k
                                 for k, d in zip(key, shape))
+                s = _current_stream()
+                if node.prim is None and node.stream is s and node.data is not None:
+                    return _view(node, key + (_ELLIPSIS,), tuple(out), s)
                 prim = _new(_Slice)
                 prim.key = key
                 result = _new(_array)
-                result._node = _Node(tuple(out), node.dtype, prim, [node], _current_stream())
+                result._node = _Node(tuple(out), node.dtype, prim, [node], s)
                 return result
     return _getitem_general(node, key)
+
+
+def _view(node, np_key, shape, stream):
+    """A basic-index read of an evaluated array that is no longer part of any graph.
+
+    The result is a NumPy view: taking it costs no more than describing it, allocates
+    nothing, and can never be wrong later since buffers are immutable; so it is made
+    now, and evaluation has nothing to do for it. Arrays that are still part of a graph
+    (transform tracers, unevaluated results) take the lazy path.
+    """
+    out = _Node(shape, node.dtype, None, None, stream)
+    out.data = node.data[np_key]
+    out = _wrap(out)
+    return out
 
 
 def _getitem_general(node, key):
