@@ -451,6 +451,18 @@ case("DynamicSliceUpdate", lambda x, u, s: mx.slice_update(x, u, s, (1,)), (S, "
 case("DynamicSliceUpdate", lambda x, u, s: mx.slice_update(x, u, s, (2, 0)),
      ((2, 3, 4), "real"), ((3, 1), "real"), ((2,), ("index", 5)))
 
+# -- extra ops (as_strided, view, searchsorted) ---------------------------------------------
+case("AsStrided", lambda x: mx.as_strided(x, (3, 3), (1, 1)), ((10,), "real"))
+case("AsStrided", lambda x: mx.as_strided(x, (2, 3), (4, -1), 2), ((3, 4), "real"))
+case("AsStrided", lambda x: mx.as_strided(x, (2, 2, 2), (0, 3, 1), 1), ((2, 3), "real"))
+case("View", lambda x: mx.view(x, mx.uint32), ((3, 4), "real"), smooth=False)
+case("View", lambda x: mx.view(x.astype(mx.float32), mx.int32), ((3, 4), "real"), smooth=False)
+case("View", lambda k: mx.view(k, mx.uint8), ((2, 3), "int"), smooth=False)
+case("SearchSorted", lambda s, v: mx.searchsorted(mx.sort(s), v), ((6,), "real"),
+     ((2, 3), "real"), smooth=False)
+case("SearchSorted", lambda s, v: mx.searchsorted(mx.sort(s), v, side="right"),
+     ((5,), "int"), ((4,), "int"), smooth=False)
+
 # -- custom functions ----------------------------------------------------------------------
 def _custom_with_vjp(x, y):
     @mx.custom_function
@@ -478,3 +490,94 @@ def _custom_fallback(x):
 case("CustomTransforms", _custom_with_vjp, (S, "real"), ((4,), "real"))
 case("CustomTransforms", _custom_fallback, (S, "real"))
 case("CustomTransforms", lambda x: mx.checkpoint(lambda a: mx.tanh(a) * a)(x), (S, "real"))
+
+# -- fft -----------------------------------------------------------------------------------
+# FFT runs in complex64/float32, so these check vjp against jvp strictly and against
+# finite differences loosely (as the complex elementwise cases do).
+_F = dict(tol=0.05)
+case("FFT", lambda x: mx.fft.fft(x), ((3, 4), "real"), **_F)
+case("FFT", lambda x, y: mx.fft.ifft(x + 1j * y, n=5, axis=0), ((3, 4), "real"),
+     ((3, 4), "real"), **_F)
+case("FFT", lambda x, y: mx.fft.fftn(x - 2j * y, norm="ortho"), ((2, 3, 4), "real"),
+     ((2, 3, 4), "real"), **_F)
+case("FFT", lambda x: mx.fft.rfft(x), ((3, 6), "real"), **_F)
+case("FFT", lambda x: mx.fft.rfftn(x, axes=(0, 1)), ((5, 3), "real"), **_F)
+case("FFT", lambda x, y: mx.fft.irfft(x + 1j * y), ((2, 4), "real"), ((2, 4), "real"), **_F)
+case("FFT", lambda x, y: mx.fft.irfft(x + 1j * y, n=7), ((3, 4), "real"), ((3, 4), "real"),
+     **_F)
+case("FFT", lambda x, y: mx.fft.irfft2(x + 1j * y, norm="forward"), ((3, 4), "real"),
+     ((3, 4), "real"), **_F)
+
+# -- products ------------------------------------------------------------------------------
+# hadamard_transform refuses float64 (as MLX), so these go through float32.
+case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32)), ((3, 8), "real"), **_F)
+case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32), 0.25), ((2,), "real"),
+     **_F)
+case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32), 2.0), ((), "real"),
+     **_F)
+
+# -- linalg --------------------------------------------------------------------------------
+# Factorizations with a sign (or phase) freedom are checked through outputs with the
+# sign fixed; symmetric-input ones through a symmetric (positive definite) matrix.
+def _la_spd(x):
+    return x @ mx.swapaxes(x, -1, -2) + 3.0 * mx.eye(x.shape[-1], dtype=x.dtype)
+
+
+def _la_shift(x):
+    return x + 3.0 * mx.eye(x.shape[-1], dtype=x.dtype)
+
+
+def _la_svd_fixed(x):
+    u, s, vt = mx.linalg.svd(x)
+    k = s.shape[-1]
+    u, vt = u[..., :, :k], vt[..., :k, :]
+    sgn = mx.sign(u[..., :1, :])
+    return [s, u * sgn, vt * mx.swapaxes(sgn, -1, -2)]
+
+
+def _la_eigh_fixed(x, upper=False):
+    w, v = mx.linalg.eigh(x + mx.swapaxes(x, -1, -2), UPLO="U" if upper else "L")
+    return [w, v * mx.sign(v[..., :1, :])]
+
+
+def _la_eig_fixed(x):
+    w, v = mx.linalg.eig(x + mx.diag(mx.array([0.0, 4.0, 8.0], dtype=x.dtype)))
+    v = v / v[..., :1, :]
+    return [mx.real(w), mx.imag(w), mx.real(v), mx.imag(v)]
+
+
+case("Inverse", lambda x: mx.linalg.inv(_la_shift(x)), ((3, 3), "real"))
+case("Inverse", lambda x: mx.linalg.inv(_la_shift(x)), ((2, 3, 3), "real"))
+case("Inverse", lambda x: mx.linalg.tri_inv(_la_shift(x), upper=True), ((3, 3), "real"))
+case("Solve", lambda a, b: mx.linalg.solve(_la_shift(a), b), ((3, 3), "real"), ((3,), "real"))
+case("Solve", lambda a, b: mx.linalg.solve(_la_shift(a), b), ((2, 3, 3), "real"),
+     ((3, 2), "real"))
+case("Solve", lambda a, b: mx.linalg.solve_triangular(_la_shift(a), b), ((3, 3), "real"),
+     ((3, 2), "real"))
+case("Cholesky", lambda x: mx.linalg.cholesky(_la_spd(x)), ((3, 3), "real"))
+case("Cholesky", lambda x: mx.linalg.cholesky(_la_spd(x), upper=True), ((2, 3, 3), "real"))
+case("Cholesky", lambda x: mx.linalg.cholesky_inv(mx.linalg.cholesky(_la_spd(x))),
+     ((3, 3), "real"))
+case("Eigh", _la_eigh_fixed, ((3, 3), "real"))
+case("Eigh", lambda x: _la_eigh_fixed(x, upper=True), ((2, 3, 3), "real"))
+case("Eigh", lambda x: mx.linalg.eigvalsh(x + mx.swapaxes(x, -1, -2)), ((4, 4), "real"))
+case("Eig", _la_eig_fixed, ((3, 3), "unit"), tol=0.05)
+case("Eig", lambda x: mx.real(mx.linalg.eigvals(_la_spd(x))), ((2, 3, 3), "unit"), tol=0.05)
+case("SVD", _la_svd_fixed, ((3, 3), "real"))
+case("SVD", _la_svd_fixed, ((4, 3), "real"))
+case("SVD", _la_svd_fixed, ((2, 3, 4), "real"))
+case("SVD", lambda x: mx.linalg.svd(x, compute_uv=False), ((3, 4), "real"))
+case("SVD", lambda x: mx.linalg.norm(x, "nuc"), ((4, 3), "real"))
+case("SVD", lambda x: mx.linalg.pinv(x), ((3, 4), "real"))
+case("QR", lambda x: list(mx.linalg.qr(x)), ((3, 3), "real"))
+case("QR", lambda x: list(mx.linalg.qr(x)), ((4, 3), "real"))
+case("QR", lambda x: list(mx.linalg.qr(x)), ((2, 3, 4), "real"))
+case("LUF", lambda x: mx.linalg.lu_factor(x)[0], ((3, 3), "real"))
+case("LUF", lambda x: list(mx.linalg.lu(x)[1:]), ((2, 3, 3), "real"))
+case("LUF", lambda x: mx.linalg.lu_factor(x)[0], ((3, 4), "real"), smooth=False)
+case("Det", mx.linalg.det, ((3, 3), "real"))
+case("Det", mx.linalg.det, ((2, 4, 4), "real"))
+case("Det", lambda x: mx.linalg.det(x * mx.array([1.0, 1.0, 0.0], dtype=x.dtype)),
+     ((3, 3), "real"))
+case("SLogDet", lambda x: list(mx.linalg.slogdet(x)), ((3, 3), "real"))
+case("SLogDet", lambda x: mx.linalg.slogdet(x)[1], ((2, 3, 3), "real"))

@@ -16,6 +16,7 @@ from . import dtypes as _dt
 from .device import current_stream
 from .graph import Node, trace_state
 from ._format import format_array
+from .settings import print_options as _print_options
 from .eval import eval_nodes
 
 _new = object.__new__
@@ -168,7 +169,8 @@ class array:
         return sys.modules[__package__]
 
     def __repr__(self):
-        return format_array(self._host(), self._node.dtype.name)
+        return format_array(self._host(), self._node.dtype.name,
+                            precision=_print_options.precision)
 
     __str__ = __repr__
 
