@@ -515,6 +515,10 @@ case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32), 0.25), ((
      **_F)
 case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32), 2.0), ((), "real"),
      **_F)
+case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32)), ((2, 12), "real"), **_F)
+case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32), 0.5), ((40,), "real"),
+     **_F)
+case("Hadamard", lambda x: mx.hadamard_transform(x.astype(mx.float32)), ((2, 28), "real"), **_F)
 
 # -- linalg --------------------------------------------------------------------------------
 # Factorizations with a sign (or phase) freedom are checked through outputs with the

@@ -297,3 +297,22 @@ def test_threads_evaluating_overlapping_graphs():
         ref = np.sin(ref) + np.float32(0.5)
     for k, v in results.items():
         np.testing.assert_allclose(v, ref * k, rtol=1e-5)
+
+
+@needs_mlx
+def test_custom_jvp_and_vmap_reject_keyword_arguments_like_mlx():
+    def run(lib, which):
+        @lib.custom_function
+        def f(x, scale=1.0):
+            return x * scale
+
+        if which == "jvp":
+            f.jvp(lambda primals, tangents: tangents)
+            return lambda: lib.jvp(lambda x: f(x, scale=lib.array(2.0)), [lib.ones(2)], [lib.ones(2)])
+        f.vmap(lambda inputs, axes: (inputs, axes))
+        return lambda: lib.vmap(lambda x: f(x, scale=lib.array(2.0)))(lib.ones((2, 2)))
+    for which in ("jvp", "vmap"):
+        with pytest.raises(ValueError, match=f"custom {which}"):
+            run(mlx, which)()
+        with pytest.raises(ValueError, match=f"custom {which}"):
+            run(mx, which)()

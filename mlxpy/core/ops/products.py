@@ -15,10 +15,11 @@ import mlxpy.core as mx
 from .. import dtypes as _dt
 from ..array import array as _array
 from ..primitives.products import Hadamard, hadamard_size_ok
-from ._core import make, stream_of
+from ._core import broadcast_shapes, make, stream_of
 
 __all__ = ["inner", "outer", "tensordot", "kron", "einsum", "einsum_path", "vecdot",
-           "trace", "diff", "hadamard_transform"]
+           "trace", "diff", "hadamard_transform", "gather_mm", "block_masked_mm",
+           "segmented_mm"]
 
 
 def _check(where, *arrays):
@@ -472,7 +473,7 @@ def _flops(labels, sizes, terms, summed):
 
 def hadamard_transform(a, scale=None, stream=None):
     """The Walsh-Hadamard transform along the last axis, times `scale` (default
-    1/sqrt(n)). The last axis must be a power of two.
+    1/sqrt(n)). The last axis must be m * 2^k with m in (1, 12, 20, 28).
 
     >>> import mlxpy.core as mx
     >>> mx.hadamard_transform(mx.array([1.0, 2.0, 3.0, 4.0]))
@@ -491,3 +492,158 @@ def hadamard_transform(a, scale=None, stream=None):
         a = mx.astype(a, _dt.float32, stream=s)
     scale = 1.0 / _math.sqrt(n) if scale is None else float(scale)
     return make(Hadamard(scale), [a._node], s)
+
+
+# -- masked, gathered and segmented matmuls ------------------------------------------------
+# Each is composed of take / where / multiply / matmul, so grad and vmap come from those
+# ops' rules (MLX has no vjp for segmented_mm; here every operand is differentiable).
+
+def _integral(x, where, what):
+    _check(where, x)
+    if not (_dt.issubdtype(x.dtype, _dt.integer)):
+        raise ValueError(f"[{where}] Got {what} with invalid dtype. {what.capitalize()} "
+                         "must be integral.")
+
+
+def gather_mm(a, b, /, lhs_indices=None, rhs_indices=None, *, sorted_indices=False,
+              stream=None):
+    """Matmul of matrices picked from the batches of `a` and `b`: `lhs_indices` and
+    `rhs_indices` are flat indices into the batch dimensions (all but the last two); the
+    result's batch shape is the two index arrays broadcast together.
+
+    >>> import mlxpy.core as mx
+    >>> a = mx.stack([mx.eye(2), 2 * mx.eye(2)])
+    >>> mx.gather_mm(a, mx.ones((2, 1)), mx.array([1, 0, 1]))[:, :, 0]
+    array([[2, 2],
+           [1, 1],
+           [2, 2]], dtype=float32)
+    """
+    _check("gather_mm", a, b)
+    s = stream_of(stream, "gather_mm")
+    for idx in (lhs_indices, rhs_indices):
+        if idx is not None:
+            _integral(idx, "gather_mm", "indices")
+    squeeze = []
+    if a.ndim == 1:
+        a, squeeze = mx.reshape(a, (1,) + a.shape, stream=s), squeeze + [-2]
+    if b.ndim == 1:
+        b, squeeze = mx.reshape(b, b.shape + (1,), stream=s), squeeze + [-1]
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"[gather_mm] Last dimension of first input with shape {a.shape} "
+                         "must match second to last dimension of second input with shape "
+                         f"{b.shape}.")
+
+    def picked(x, idx):
+        batch = x.shape[:-2]
+        if idx is None:
+            idx = mx.reshape(mx.arange(_math.prod(batch), stream=s), batch, stream=s)
+        flat = mx.reshape(x, (-1,) + x.shape[-2:], stream=s)
+        return idx, flat
+
+    li, af = picked(a, lhs_indices)
+    ri, bf = picked(b, rhs_indices)
+    batch = broadcast_shapes(li.shape, ri.shape)
+    li = mx.broadcast_to(li, batch, stream=s)
+    ri = mx.broadcast_to(ri, batch, stream=s)
+    out = mx.matmul(mx.take(af, li, axis=0, stream=s), mx.take(bf, ri, axis=0, stream=s),
+                    stream=s)
+    return mx.squeeze(out, squeeze, stream=s) if squeeze else out
+
+
+def _blocks(mask, batch, rows, cols, bs, where, s):
+    """A block mask broadcast to (*batch, tiles, tiles), grown to (*batch, rows, cols)."""
+    _check(where, mask)
+    shape = tuple(batch) + (-(-rows // bs), -(-cols // bs))
+    if broadcast_shapes(mask.shape, shape, where=where) != shape:
+        raise ValueError(f"[{where}] Cannot broadcast a mask of shape {mask.shape} to the "
+                         f"block shape {shape}.")
+    mask = mx.broadcast_to(mask, shape, stream=s)
+    mask = mx.repeat(mx.repeat(mask, bs, axis=-2, stream=s), bs, axis=-1, stream=s)
+    return mask[..., :rows, :cols]
+
+
+def _masked(x, mask):
+    # A False block is skipped (so NaN or inf there does not leak), a number scales it.
+    if mask.dtype is _dt.bool_:
+        return mx.where(mask, x, mx.zeros((), dtype=x.dtype))
+    return mx.multiply(x, mask.astype(x.dtype))
+
+
+def block_masked_mm(a, b, /, block_size=64, mask_out=None, mask_lhs=None, mask_rhs=None,
+                    *, stream=None):
+    """Matmul with `block_size` x `block_size` tiles of `a`, `b` and the result masked:
+    a mask holds one entry per tile (bool: keep or drop, number: scale).
+
+    >>> import mlxpy.core as mx
+    >>> out = mx.block_masked_mm(mx.ones((64, 32)), mx.ones((32, 64)), 32,
+    ...                          mask_out=mx.array([[True, False], [False, True]]))
+    >>> out[::32, ::32]
+    array([[32, 0],
+           [0, 32]], dtype=float32)
+    """
+    _check("block_masked_mm", a, b)
+    s = stream_of(stream, "block_masked_mm")
+    bs = _int(block_size, "block_masked_mm", "block_size")
+    masks = (mask_out, mask_lhs, mask_rhs)
+    # As in MLX, the block size matters (and is checked) only when there is a mask.
+    if any(x is not None for x in masks) and bs not in (32, 64):
+        raise ValueError(f"[block_masked_mm] Only block_sizes 32, 64 are supported. Got "
+                         f"block size {bs}.")
+    squeeze = []
+    if a.ndim == 1:
+        a, squeeze = mx.reshape(a, (1,) + a.shape, stream=s), squeeze + [-2]
+    if b.ndim == 1:
+        b, squeeze = mx.reshape(b, b.shape + (1,), stream=s), squeeze + [-1]
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"[block_masked_mm] Last dimension of first input with shape "
+                         f"{a.shape} must match second to last dimension of second input "
+                         f"with shape {b.shape}.")
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    where = "block_masked_mm"
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], where=where)
+    if mask_lhs is not None:
+        a = _masked(a, _blocks(mask_lhs, batch, m, k, bs, where, s))
+    if mask_rhs is not None:
+        b = _masked(b, _blocks(mask_rhs, batch, k, n, bs, where, s))
+    out = mx.matmul(a, b, stream=s)
+    if mask_out is not None:
+        out = _masked(out, _blocks(mask_out, batch, m, n, bs, where, s))
+    return mx.squeeze(out, squeeze, stream=s) if squeeze else out
+
+
+def segmented_mm(a, b, /, segments, *, stream=None):
+    """One matmul per segment [start, end) of the inner dimension: `a` (M, K), `b` (K, N)
+    and `segments` (..., 2) give (..., M, N).
+
+    >>> import mlxpy.core as mx
+    >>> a, b = mx.ones((1, 4)), mx.ones((4, 1))
+    >>> mx.segmented_mm(a, b, mx.array([[0, 1], [1, 4]]))[:, 0, 0]
+    array([1, 3], dtype=float32)
+    """
+    _check("segmented_mm", a, b)
+    s = stream_of(stream, "segmented_mm")
+    _integral(segments, "segmented_mm", "segments")
+    if segments.ndim < 1 or segments.shape[-1] != 2:
+        shown = "(" + ",".join(str(d) for d in segments.shape) + ")"
+        raise ValueError(f"[segmented_mm] The segments should have shape (..., 2) but "
+                         f"{shown} was provided.")
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError("[segmented_mm] Batched matmul not supported")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"[segmented_mm] Last dimension of first input with shape {a.shape} "
+                         "must match second to last dimension of second input with shape "
+                         f"{b.shape}.")
+    dtype = _dt.promote_types(a.dtype, b.dtype)
+    if not _dt.issubdtype(dtype, _dt.floating):
+        raise ValueError(f"[segmented_mm] Only real floating point types are supported but "
+                         f"{a.dtype} and {b.dtype} were provided which results in {dtype}, "
+                         "which is not a real floating point type.")
+    k = a.shape[1]
+    lead = segments.shape[:-1]
+    pos = mx.arange(k, stream=s)
+    start = mx.expand_dims(segments[..., 0], -1, stream=s)
+    end = mx.expand_dims(segments[..., 1], -1, stream=s)
+    inside = mx.logical_and(pos >= start, pos < end, stream=s)       # (..., K)
+    inside = mx.reshape(inside, lead + (1, k), stream=s)
+    picked = mx.where(inside, a.astype(dtype), mx.zeros((), dtype=dtype), stream=s)
+    return mx.matmul(picked, b.astype(dtype), stream=s)

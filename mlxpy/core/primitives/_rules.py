@@ -2,11 +2,13 @@
 re-applying a primitive to new inputs. Written with public ops, like the rules."""
 import mlxpy.core as mx
 
+from ..device import current_stream
+
 
 def apply(prim, inputs, stream=None):
     """Build `prim` on the handles `inputs` (same parameters, new inputs)."""
-    from ..ops._core import make, make_multi
-    from ..device import current_stream
+    # ops._core imports the primitives, so it is looked up on the package at call time.
+    make, make_multi = mx.ops._core.make, mx.ops._core.make_multi
     nodes = [x._node for x in inputs]
     s = stream or (nodes[0].stream if nodes else current_stream())
     if prim.num_outputs > 1:

@@ -1,27 +1,82 @@
 """The Walsh-Hadamard transform: the one product op that is its own primitive.
 
 A size-n transform as a matmul would cost n^2 per row; the butterfly costs n log n.
-Sylvester's Hadamard matrix is symmetric and real, so the transform is its own adjoint:
-the vjp re-applies it (with the same scale) to the cotangent, and so does the jvp.
+For n = m * 2^k with m in (12, 20, 28), as MLX: the row vector x of length n maps to
+x @ kron(B_m, S_2^k), where S is Sylvester's matrix (the butterfly) and B_m one fixed
++-1 matrix per m, read off MLX's results (`hadamard_transform(eye(m), scale=1)`). The
+transform is linear, so the jvp re-applies it; the vjp applies the transpose, which is
+the same map for Sylvester's symmetric matrix and B_12, and B_m^T for 20 and 28.
 """
 from ._rules import apply, to_front
 from .base import Primitive
 
+# Row i: the transform of the i-th unit vector; '+' is 1, '-' is -1.
+_BASES = {
+    12: (
+        "+-++++++++++", "--+-+-+-+-+-",
+        "+++-++----++", "+---+--+-++-",
+        "+++++-++----", "+-+---+--+-+",
+        "++--+++-++--", "+--++---+--+",
+        "++----+++-++", "+--+-++---+-",
+        "++++----+++-", "+-+--+-++---",
+    ),
+    20: (
+        "+-----++++--++--+--+", "-+---+-+++---+++-+--",
+        "--+--++-+++---+-+-+-", "---+-+++-+++-----+-+",
+        "----+++++--++--+--+-", "+----+----+-++---++-",
+        "-+----+----+-++---++", "--+----+--+-+-++---+",
+        "---+----+-++-+-++---", "----+----+-++-+-++--",
+        "++--+-+--++----+----", "+++--+-+---+----+---",
+        "-+++--+-+---+----+--", "--+++--+-+---+----+-",
+        "+--+++--+-----+----+", "+-++-++--+-+++++----",
+        "-+-+++++--+-+++-+---", "+-+-+-+++-++-++--+--",
+        "++-+---++++++-+---+-", "-++-++--++++++-----+",
+    ),
+    28: (
+        "+--------++++--+-++-+-++--++", "-+--------+++++-+-++-+-++--+",
+        "--+----+---+++-+-+-++++-++--", "---+---++---+++-+-+-+-++-++-",
+        "----+--+++---+++-+-+---++-++", "-----+-++++----++-+-++--++-+",
+        "------+-++++--+-++-+-++--++-", "++----++------+--++---+-++-+",
+        "+++-----+------+--++-+-+-++-", "-+++-----+------+--++-+-+-++",
+        "--+++-----+---+--+--++-+-+-+", "---+++-----+--++--+--++-+-+-",
+        "----+++-----+--++--+--++-+-+", "+----++------+--++--++-++-+-",
+        "+-+--+--++--+++------++----+", "-+-+--++-++--+-+-----+++----",
+        "+-+-+--++-++----+-----+++---", "-+-+-+--++-++----+-----+++--",
+        "--+-+-+--++-++----+-----+++-", "+--+-+-+--++-+-----+-----+++",
+        "-+--+-+++--++-------++----++", "+--++--+-+--+---++++-+------",
+        "-+--++--+-+--+---++++-+-----", "--+--+++-+-+--+---+++--+----",
+        "+--+--+-+-+-+-++---++---+---", "++--+----+-+-++++---+----+--",
+        "-++--+-+--+-+-++++--------+-", "--++--+-+--+-+-++++--------+",
+    ),
+}
+
+
+def _split(n):
+    """(m, 2^k) with n = m * 2^k and m in (1, 12, 20, 28), or None."""
+    for m in (1, 12, 20, 28):
+        if n % m == 0:
+            p = n // m
+            if p >= 1 and p & (p - 1) == 0:
+                return m, p
+    return None
+
 
 def hadamard_size_ok(n):
-    """Sizes with a Sylvester matrix: powers of two (1 included)."""
-    return n >= 1 and n & (n - 1) == 0
+    """Sizes MLX transforms: m * 2^k with m in (1, 12, 20, 28)."""
+    return n >= 1 and _split(n) is not None
 
 
 class Hadamard(Primitive):
-    """`scale` times the Sylvester-Hadamard transform of the last axis."""
-    __slots__ = ("scale",)
+    """`scale` times the Hadamard transform of the last axis (`transposed`: its
+    transpose, the vjp's map)."""
+    __slots__ = ("scale", "transposed")
 
-    def __init__(self, scale):
+    def __init__(self, scale, transposed=False):
         self.scale = float(scale)
+        self.transposed = bool(transposed)
 
     def params(self):
-        return (self.scale,)
+        return (self.scale, self.transposed)
 
     def infer(self, inputs):
         return inputs[0].shape, inputs[0].dtype
@@ -32,19 +87,27 @@ class Hadamard(Primitive):
             return (x * x.dtype.type(self.scale)).astype(x.dtype)
         n = x.shape[-1]
         lead = x.shape[:-1]
+        m, p = _split(n)
         # Accumulate in float32 (float16/bfloat16 inputs round once at the end).
-        y = x.astype(xp.float32).reshape(-1, n)
+        y = x.astype(xp.float32).reshape(-1, p)
         h = 1
-        while h < n:
-            y = y.reshape(-1, n // (2 * h), 2, h)
+        while h < p:
+            y = y.reshape(-1, p // (2 * h), 2, h)
             top, bottom = y[:, :, 0, :], y[:, :, 1, :]
             y = xp.stack([top + bottom, top - bottom], axis=2)
             h *= 2
+        if m > 1:
+            base = xp.asarray([[1.0 if c == "+" else -1.0 for c in row]
+                               for row in _BASES[m]], dtype=xp.float32)
+            if self.transposed:
+                base = base.T
+            # x as an (m, p) matrix X: X @ kron(B, S) read row-major is B^T X S.
+            y = xp.matmul(base.T, y.reshape(-1, m, p))
         y = y.reshape(lead + (n,)) * xp.float32(self.scale)
         return y.astype(x.dtype)
 
     def vjp(self, primals, cotangents, argnums, outputs):
-        return [apply(self, cotangents)]
+        return [apply(Hadamard(self.scale, not self.transposed), cotangents)]
 
     def jvp(self, primals, tangents, argnums):
         return [apply(self, tangents)]
