@@ -92,3 +92,18 @@ def raises_like(fn_ours, fn_theirs):
         isinstance(info.value, type(their_exc)), \
         f"raised {type(info.value).__name__} ({info.value}), MLX raised {type(their_exc).__name__} ({their_exc})"
     return info.value
+
+
+# Tolerances (rtol, atol) for derivative values: half-precision products round
+# differently once sums of broadcast cotangents enter.
+TOL = {"float16": (1e-2, 1e-2), "bfloat16": (5e-2, 5e-2), "float32": (1e-5, 1e-5),
+       "complex64": (1e-5, 1e-5), "float64": (1e-12, 1e-12)}
+
+
+def data(shape, seed, dtype="float32"):
+    """Seeded standard-normal test values (complex when dtype is complex64)."""
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal(shape)
+    if dtype == "complex64":
+        h = h + 1j * rng.standard_normal(shape)
+    return h

@@ -14,22 +14,10 @@ import numpy as np
 import pytest
 
 import mlxpy.core as mx
-from oracle import assert_same, mlx, needs_mlx
+from oracle import TOL, data, assert_same, mlx, needs_mlx
 
 # A vmap falling back to its Python loop warns: every rule here must make that moot.
 pytestmark = [needs_mlx, pytest.mark.filterwarnings("error::RuntimeWarning")]
-
-TOL = {"float16": (1e-2, 1e-2), "bfloat16": (5e-2, 5e-2), "float32": (1e-5, 1e-5),
-       "complex64": (1e-5, 1e-5), "float64": (1e-12, 1e-12)}
-
-
-def data(shape, seed, dtype="float32"):
-    rng = np.random.default_rng(seed)
-    h = rng.standard_normal(shape)
-    if dtype == "complex64":
-        h = h + 1j * rng.standard_normal(shape)
-    return h
-
 
 def both(h, dtype="float32"):
     """The same values as (mlxpy, MLX) arrays of `dtype` (ints and bools keep theirs)."""

@@ -14,25 +14,11 @@ import pytest
 import mlxpy.core as mx
 from mlxpy.core.primitives._rules import apply
 from mlxpy.core.primitives.random import COVARIANCE_ROOT_DERIVATIVE, CovarianceRoot
-from oracle import assert_same, mlx, needs_mlx
+from oracle import TOL, data, assert_same, mlx, needs_mlx
 
 pytestmark = [needs_mlx, pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 
 nan, inf = float("nan"), float("inf")
-
-# Tolerances for derivative values: half-precision products round differently once
-# sums of broadcast cotangents enter.
-TOL = {"float16": (1e-2, 1e-2), "bfloat16": (5e-2, 5e-2), "float32": (1e-5, 1e-5),
-       "complex64": (1e-5, 1e-5), "float64": (1e-12, 1e-12)}
-
-
-def data(shape, seed, dtype="float32"):
-    rng = np.random.default_rng(seed)
-    h = rng.standard_normal(shape)
-    if dtype == "complex64":
-        h = h + 1j * rng.standard_normal(shape)
-    return h
-
 
 def both(h, dtype="float32"):
     """The same values as (mlxpy, MLX) arrays of `dtype`."""

@@ -357,16 +357,20 @@ def _jacobian_setup(fun, argnums, where):
         counts = [len(g) for g in groups]
         flat_in = [x for g in groups for x in g]
 
+        box = {}
+
         def flat_fun(*xs):
+            """The function of the flat differentiated arrays; remembers the output tree."""
             new_args = list(args)
             k = 0
             for i, c in zip(nums, counts):
                 new_args[i] = replace_arrays(args[i], xs[k:k + c])
                 k += c
             out = fun(*new_args, **kwargs)
-            return flatten_arrays(out, strict=True, where=where), out
+            box["tree"] = out
+            return flatten_arrays(out, strict=True, where=where)
 
-        return flat_in, counts, flat_fun
+        return flat_in, counts, flat_fun, box
 
     def assemble(args, out_tree, blocks, counts):
         """blocks[o][i]: d output o / d flat input i, as an array of shape O + I."""
@@ -383,6 +387,19 @@ def _jacobian_setup(fun, argnums, where):
         return _replace_leaves_with(out_tree, per_output)
 
     return prepare, assemble
+
+
+def _basis(a):
+    """The standard basis of `a`'s space, stacked: shape (a.size,) + a.shape."""
+    from ..ops.creation import eye
+    from ..ops.shape import reshape
+    return reshape(eye(a.size, dtype=a.dtype), (a.size,) + a.shape)
+
+
+def _one_hot(v, k, like):
+    """`like`'s shapes as zeros, with `v` in position k."""
+    from ..ops.creation import zeros
+    return [v if j == k else zeros(p.shape, p.dtype) for j, p in enumerate(like)]
 
 
 def _replace_leaves_with(tree, items):
@@ -413,28 +430,17 @@ def jacrev(fun, argnums=0):
            [0, 4]], dtype=float32)
     """
     from .vmap import vmap as vmap_transform
-    from ..ops.creation import eye, zeros
     from ..ops.shape import reshape
     prepare, assemble = _jacobian_setup(fun, argnums, "jacrev")
 
     def jac(*args, **kwargs):
-        flat_in, counts, flat_fun = prepare(args, kwargs)
-        box = {}
-
-        def outputs_only(*xs):
-            flat, tree = flat_fun(*xs)
-            box["tree"] = tree
-            return flat
-        outs = outputs_only(*flat_in)
+        flat_in, counts, flat_fun, box = prepare(args, kwargs)
+        outs = flat_fun(*flat_in)
         blocks = []
         for k, o in enumerate(outs):
-            size = o.size
-            basis = reshape(eye(size, dtype=o.dtype), (size,) + o.shape)
-
             def pullback(ct, k=k):
-                cts = [ct if j == k else zeros(p.shape, p.dtype) for j, p in enumerate(outs)]
-                return vjp(outputs_only, flat_in, cts)[1]
-            rows = vmap_transform(pullback)(basis)
+                return vjp(flat_fun, flat_in, _one_hot(ct, k, outs))[1]
+            rows = vmap_transform(pullback)(_basis(o))
             blocks.append([reshape(r, o.shape + x.shape) for r, x in zip(rows, flat_in)])
         return assemble(args, box["tree"], blocks, counts)
 
@@ -450,28 +456,17 @@ def jacfwd(fun, argnums=0):
            [0, 1]], dtype=float32)
     """
     from .vmap import vmap as vmap_transform
-    from ..ops.creation import eye, zeros
     from ..ops.shape import reshape, moveaxis
     prepare, assemble = _jacobian_setup(fun, argnums, "jacfwd")
 
     def jac(*args, **kwargs):
-        flat_in, counts, flat_fun = prepare(args, kwargs)
-        box = {}
-
-        def outputs_only(*xs):
-            flat, tree = flat_fun(*xs)
-            box["tree"] = tree
-            return flat
-        outs = outputs_only(*flat_in)
+        flat_in, counts, flat_fun, box = prepare(args, kwargs)
+        outs = flat_fun(*flat_in)
         columns = []  # columns[i][o]: shape (size_i,) + O
         for i, x in enumerate(flat_in):
-            size = x.size
-            basis = reshape(eye(size, dtype=x.dtype), (size,) + x.shape)
-
             def push(t, i=i):
-                ts = [t if j == i else zeros(p.shape, p.dtype) for j, p in enumerate(flat_in)]
-                return jvp(outputs_only, flat_in, ts)[1]
-            columns.append(vmap_transform(push)(basis))
+                return jvp(flat_fun, flat_in, _one_hot(t, i, flat_in))[1]
+            columns.append(vmap_transform(push)(_basis(x)))
         blocks = []
         for k, o in enumerate(outs):
             row = []
