@@ -328,11 +328,139 @@ def rfftfreq(n, d=1.0, stream=None):
         mx.array(d * n, dtype=mx.float32)
 
 
+# -- short-time transforms ----------------------------------------------------------------
+# Both are compositions (take, pad, multiply, the transforms above, scatter-add), so grad
+# and vmap come from those ops' rules.
+
+def _stft_window(window, win_length, n_fft, where):
+    """The analysis window, centered and zero-padded to `n_fft` points."""
+    if window is None:
+        window = mx.ones((win_length,), dtype=mx.float32)
+    else:
+        _check_array(window, where)
+        if window.ndim != 1:
+            raise ValueError(f"[{where}] window must be a one-dimensional array.")
+    size = window.shape[0]
+    if size > n_fft:
+        raise ValueError(f"[{where}] window length must not exceed n_fft.")
+    if size < n_fft:
+        left = (n_fft - size) // 2
+        window = mx.pad(window, [(left, n_fft - size - left)])
+    return window
+
+
+def _stft_sizes(n_fft, hop_length, win_length, norm, where):
+    n_fft = _int(n_fft, where, "n_fft")
+    if n_fft <= 0:
+        raise ValueError(f"[{where}] n_fft must be positive.")
+    hop = n_fft // 4 if hop_length is None else _int(hop_length, where, "hop_length")
+    if hop <= 0:
+        raise ValueError(f"[{where}] hop_length must be positive.")
+    win = n_fft if win_length is None else _int(win_length, where, "win_length")
+    if norm not in _NORMS:
+        raise ValueError(f"[{where}] Invalid norm. Expected one of "
+                         "{'backward', 'ortho', 'forward'}.")
+    return n_fft, hop, win
+
+
+def _reflect(x, p):
+    """`x` padded by `p` on both ends of the last axis, mirrored about the end samples
+    (repeatedly, while `p` exceeds the length, as NumPy's "reflect" does)."""
+    while p > 0:
+        step = min(p, x.shape[-1] - 1)
+        if step <= 0:
+            return mx.pad(x, [(0, 0)] * (x.ndim - 1) + [(p, p)], mode="edge")
+        left = x[..., step:0:-1]
+        right = x[..., -2:-step - 2:-1]
+        x = mx.concatenate([left, x, right], axis=-1)
+        p -= step
+    return x
+
+
+def _frame_index(count, n_fft, hop):
+    return mx.arange(count)[:, None] * hop + mx.arange(n_fft)[None, :]
+
+
 def stft(x, n_fft=2048, hop_length=None, win_length=None, window=None, center=True,
          pad_mode="reflect", norm="backward", onesided=None, stream=None):
-    raise NotImplementedError("[stft] Not implemented yet.")
+    """Short-time Fourier transform of the last axis: frames of `n_fft` samples every
+    `hop_length` (default n_fft // 4), windowed and transformed; the result has shape
+    (..., n_freq, n_frames).
+
+    >>> import mlxpy.core as mx
+    >>> mx.fft.stft(mx.ones(8), n_fft=4, hop_length=2).shape
+    (3, 5)
+    """
+    _check_array(x, "stft")
+    st = stream_of(stream, "stft")
+    n_fft, hop, win = _stft_sizes(n_fft, hop_length, win_length, norm, "stft")
+    if x.ndim < 1:
+        raise ValueError("[stft] Input must have at least one dimension.")
+    window = _stft_window(window, win, n_fft, "stft")
+    complex_input = x.dtype is _dt.complex64
+    if onesided is None:
+        onesided = not complex_input
+    if center:
+        p = n_fft // 2
+        if pad_mode == "reflect":
+            x = _reflect(x, p)
+        elif pad_mode in ("constant", "edge"):
+            x = mx.pad(x, [(0, 0)] * (x.ndim - 1) + [(p, p)], mode=pad_mode)
+        else:
+            raise ValueError(f"Invalid padding mode ({pad_mode}) passed to pad")
+    if x.shape[-1] < n_fft:
+        raise ValueError("[stft] Input is too short for the given n_fft.")
+    count = 1 + (x.shape[-1] - n_fft) // hop
+    frames = mx.take(x, _frame_index(count, n_fft, hop), axis=-1, stream=st) * window
+    if onesided:
+        # As MLX: a one-sided transform of complex frames is rfft's, of the real part.
+        spec = rfft(frames, axis=-1, norm=norm, stream=st)
+    else:
+        spec = fft(frames, axis=-1, norm=norm, stream=st)
+    return mx.swapaxes(spec, -1, -2, stream=st)
 
 
 def istft(stft_matrix, n_fft=None, hop_length=None, win_length=None, window=None,
           center=True, norm="backward", onesided=None, length=None, stream=None):
-    raise NotImplementedError("[istft] Not implemented yet.")
+    """The inverse of `stft`: each frame's inverse transform, windowed, overlap-added and
+    divided by the overlap-added squared window; trimmed or zero-padded to `length`.
+
+    >>> import mlxpy.core as mx
+    >>> x = mx.arange(6, dtype=mx.float32)
+    >>> mx.fft.istft(mx.fft.stft(x, n_fft=4, hop_length=1), n_fft=4, hop_length=1)
+    array([0, 1, 2, 3, 4, 5], dtype=float32)
+    """
+    _check_array(stft_matrix, "istft")
+    st = stream_of(stream, "istft")
+    if stft_matrix.ndim < 2:
+        raise ValueError("[istft] Input must have at least two dimensions (freq, frames).")
+    if onesided is None:
+        onesided = True
+    n_freq, count = stft_matrix.shape[-2], stft_matrix.shape[-1]
+    if n_fft is None:
+        n_fft = 2 * (n_freq - 1) if onesided else n_freq
+    n_fft, hop, win = _stft_sizes(n_fft, hop_length, win_length, norm, "istft")
+    window = _stft_window(window, win, n_fft, "istft")
+    spec = mx.swapaxes(stft_matrix, -1, -2, stream=st)
+    if onesided:
+        frames = irfft(spec, n=n_fft, axis=-1, norm=norm, stream=st)
+    else:
+        frames = mx.real(ifft(spec, n=n_fft, axis=-1, norm=norm, stream=st), stream=st)
+    frames = frames * window
+    total = n_fft + hop * (count - 1)
+    flat = mx.reshape(_frame_index(count, n_fft, hop), (-1,))
+    lead = frames.shape[:-2]
+    signal = mx.zeros(lead + (total,), dtype=mx.float32)
+    signal = signal.at[..., flat].add(mx.reshape(frames, lead + (-1,)))
+    envelope = mx.zeros((total,), dtype=mx.float32).at[flat].add(
+        mx.reshape(mx.broadcast_to(window * window, (count, n_fft)), (-1,)))
+    # Samples no window reaches stay zero instead of becoming 0/0.
+    covered = envelope > 1e-11
+    signal = mx.where(covered, signal / mx.where(covered, envelope, 1.0), 0.0)
+    start = n_fft // 2 if center else 0
+    if length is None:
+        return signal[..., start:total - start]
+    # An explicit length reads on into the padded ends before zero-padding, as MLX.
+    length = _int(length, "istft", "length")
+    signal = signal[..., start:start + length]
+    return _fit(signal, signal.ndim - 1, length)

@@ -88,13 +88,17 @@ class Hadamard(Primitive):
         n = x.shape[-1]
         lead = x.shape[:-1]
         m, p = _split(n)
-        # Accumulate in float32 (float16/bfloat16 inputs round once at the end).
+        # float16/bfloat16 round to their own type after every butterfly stage: that is
+        # what MLX does, and its results are reproduced bit for bit.
+        narrow = x.dtype != xp.float32
         y = x.astype(xp.float32).reshape(-1, p)
         h = 1
         while h < p:
             y = y.reshape(-1, p // (2 * h), 2, h)
             top, bottom = y[:, :, 0, :], y[:, :, 1, :]
             y = xp.stack([top + bottom, top - bottom], axis=2)
+            if narrow:
+                y = y.astype(x.dtype).astype(xp.float32)
             h *= 2
         if m > 1:
             base = xp.asarray([[1.0 if c == "+" else -1.0 for c in row]
