@@ -191,7 +191,11 @@ def test_corrected_docs_example():
 # -- checkpoint ---------------------------------------------------------------------------
 
 def _block(x, w):
-    return mx.tanh(x * w) * 1.5 + mx.sin(x)
+    # Several nonlinear steps, each of whose derivative needs its own intermediate:
+    # the plain backward pass keeps them all alive, the checkpointed one only `x`.
+    h = mx.tanh(x * w)
+    h = mx.sin(h) * mx.exp(-h * h)
+    return mx.tanh(h + x) * 0.5 + mx.sin(x) * 0.5
 
 
 @needs_mlx
@@ -236,8 +240,9 @@ def test_checkpoint_lowers_peak_memory():
     ckpt, g_ckpt = _peak_of_value_and_grad(True)
     np.testing.assert_allclose(g_ckpt, g_plain, rtol=1e-4)
     # 16 blocks each keeping several 1 MiB activations for the backward pass versus
-    # recomputing them: the checkpointed run must hold clearly less at its peak.
-    assert ckpt < 0.6 * plain, (ckpt, plain)
+    # keeping only each block's input and recomputing: the checkpointed run must hold
+    # clearly less at its peak.
+    assert ckpt < 0.5 * plain, (ckpt, plain)
 
 
 # -- async_eval ------------------------------------------------------------------------------

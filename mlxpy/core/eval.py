@@ -51,7 +51,15 @@ def _run(roots):
         if node.stream is not last_stream:
             last_stream = node.stream
             xp = array_module(last_stream.device.type)
-        out = prim.eval(xp, list(map(_data_of, node.inputs)))
+        direct = prim.direct_ufunc
+        if direct is not None:
+            ins = node.inputs
+            if len(ins) == 1:
+                out = getattr(xp, direct)(ins[0].data)
+            else:
+                out = getattr(xp, direct)(ins[0].data, ins[1].data)
+        else:
+            out = prim.eval(xp, list(map(_data_of, node.inputs)))
         siblings = node.siblings
         if siblings is None:
             # set_data, inlined: this loop is the hot path of every evaluation.

@@ -391,7 +391,7 @@ def _unary_op(prim, name, to_float=False, real_only=False, doc=None):
     """A unary op; `to_float` promotes integer and boolean inputs to float32 first and
     `real_only` refuses complex input."""
     def op(a, /, *, stream=None):
-        s = stream_of(stream, name)
+        s = _current_stream() if stream is None else stream_of(stream, name)
         n = a._node if type(a) is _array else _operand(a, name)
         kind = n.dtype.kind
         if to_float and kind not in "fc":

@@ -27,6 +27,9 @@ class TransformError(ValueError):
 class Primitive:
     __slots__ = ()
     num_outputs = 1
+    # The name of the array-module function that `eval` is exactly (a ufunc of the
+    # inputs, nothing else), so the evaluation loop can call it without the method.
+    direct_ufunc = None
     # Whether the primitive's outputs may be a NumPy view of an input.
     abstract = False
 

@@ -59,11 +59,19 @@ def _scale(g, d):
     return g * d
 
 
+def _mark_direct(cls, base):
+    cls.direct_ufunc = cls.ufunc if cls.ufunc and cls.eval is base.eval else None
+
+
 class Unary(Primitive):
     """A NumPy ufunc of one input whose output has the input's dtype."""
     __slots__ = ()
     abstract = True
     ufunc = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _mark_direct(cls, Unary)
 
     def infer(self, inputs):
         n = inputs[0]
@@ -107,6 +115,10 @@ class Binary(Primitive):
     __slots__ = ()
     abstract = True
     ufunc = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _mark_direct(cls, Binary)
 
     def infer(self, inputs):
         a, b = inputs
