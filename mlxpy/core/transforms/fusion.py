@@ -15,10 +15,12 @@ from ..primitives.base import Primitive
 from ..primitives import elementwise as E
 from .compiler import Instr, Value
 
-# Elements per block: 32K float32 = 128 KiB per buffer, a few live buffers fit in L2.
-BLOCK_ELEMENTS = 1 << 15
+# Elements per block. Smaller blocks stay in L1/L2, but every ufunc call hands the GIL
+# over; on 2 threads 128K elements per call measured fastest for a 9-step gelu on 4M
+# float32 (7.3 ms, against 9.6 ms at 32K and 10.9 ms on one thread).
+BLOCK_ELEMENTS = 1 << 17
 # Below this many elements a region runs unblocked on one thread.
-PARALLEL_MIN_ELEMENTS = 1 << 17
+PARALLEL_MIN_ELEMENTS = 1 << 18
 
 _pool = None
 _pool_lock = threading.Lock()
