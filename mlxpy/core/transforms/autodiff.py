@@ -384,7 +384,7 @@ def _jacobian_setup(fun, argnums, where):
             per_output.append(trees[0] if single else tuple(trees))
         if isinstance(out_tree, array):
             return per_output[0]
-        return _replace_leaves_with(out_tree, per_output)
+        return replace_arrays(out_tree, per_output)
 
     return prepare, assemble
 
@@ -400,22 +400,6 @@ def _one_hot(v, k, like):
     """`like`'s shapes as zeros, with `v` in position k."""
     from ..ops.creation import zeros
     return [v if j == k else zeros(p.shape, p.dtype) for j, p in enumerate(like)]
-
-
-def _replace_leaves_with(tree, items):
-    it = iter(items)
-
-    def rec(t):
-        if isinstance(t, array):
-            return next(it)
-        if isinstance(t, tuple):
-            return tuple(rec(x) for x in t)
-        if isinstance(t, list):
-            return [rec(x) for x in t]
-        if isinstance(t, dict):
-            return {k: rec(v) for k, v in t.items()}
-        return t
-    return rec(tree)
 
 
 def jacrev(fun, argnums=0):

@@ -24,7 +24,7 @@ from ..device import current_stream
 from ..eval import eval_nodes
 from ..graph import Node, graph_sort, trace_state
 from ..primitives.base import Primitive
-from .tree import flatten_arrays
+from .tree import flatten_arrays, replace_arrays
 from .vmap import placeholders
 
 _state = {"enabled": os.environ.get("MLX_DISABLE_COMPILE", "").lower() not in
@@ -402,23 +402,6 @@ def _signature(tree, arrays, shapeless):
                      f"(floats, ints, strings, or None), but received type {t.__name__}.")
 
 
-def _replace_in(tree, arrays):
-    """`tree` rebuilt with its arrays replaced in order (containers copied)."""
-    it = iter(arrays)
-
-    def rec(t):
-        if isinstance(t, array):
-            return next(it)
-        if isinstance(t, tuple):
-            return type(t)(*[rec(x) for x in t]) if hasattr(t, "_fields") else tuple(rec(x) for x in t)
-        if isinstance(t, list):
-            return [rec(x) for x in t]
-        if isinstance(t, dict):
-            return {k: rec(v) for k, v in t.items()}
-        return t
-    return rec(tree)
-
-
 def _set_in_place(tree, arrays):
     """Write `arrays` into the array leaves of a captured state tree, in place."""
     it = iter(arrays)
@@ -495,7 +478,7 @@ class CompiledFunction:
         outs = results[:n_out]
         if self.outputs is not None:
             _set_in_place(self.outputs, results[n_out:])
-        return _replace_in(out_tree, outs)
+        return replace_arrays(out_tree, outs)
 
     def _trace(self, args, kwargs, arrays, n_args):
         self.trace_count += 1
@@ -504,7 +487,7 @@ class CompiledFunction:
         saved_in = flatten_arrays(captured_in) if captured_in is not None else []
 
         def traced(holders):
-            a, kw = _replace_in((args, kwargs), holders[:n_args])
+            a, kw = replace_arrays((args, kwargs), holders[:n_args])
             if captured_in is not None:
                 _set_in_place(captured_in, holders[n_args:])
             try:
