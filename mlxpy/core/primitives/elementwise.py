@@ -664,6 +664,14 @@ class Remainder(Binary):
         return 1 if k == 0 else -mx.floor(a / b)
 
 
+def _constant_value(x):
+    """The value of a real one-element constant (evaluated, outside any graph), else None."""
+    n = x._node
+    if n.prim is None and n.data is not None and n.data.size == 1 and _kind(n.dtype.np) != "c":
+        return float(n.data.reshape(()))
+    return None
+
+
 class Power(Binary):
     __slots__ = ()
     ufunc = "power"
@@ -693,6 +701,10 @@ class Power(Binary):
 
     def partial(self, k, a, b, out):
         if k == 0:
+            if _constant_value(b) == 2.0:
+                # d(x**2)/dx = 2x: the square of a loss is common, and a float power
+                # costs ~100 multiplies in NumPy.
+                return a * b
             return mx.power(a, b - 1) * b
         out = self.output(a, b, out)
         # MLX's rule: out * log(a), but 0 wherever the power itself is 0. So at a == 0
