@@ -13,6 +13,8 @@ from ..array import array, wrap
 from ..graph import Node, graph_sort, trace_state
 from ..primitives.transforms import COPY
 from .tree import flatten_arrays, replace_arrays
+from ..ops.creation import ones_like, zeros_like
+from ..ops.elementwise import add
 
 
 def make_tracers(primals):
@@ -58,8 +60,6 @@ def _outputs_of(node):
 
 def vjp_graph(input_nodes, output_nodes, cotangents):
     """Cotangents (arrays or None) of `input_nodes` given those of `output_nodes`."""
-    from ..ops.creation import zeros_like
-    from ..ops.elementwise import add
     tape, active = _tape(input_nodes, output_nodes)
     cot = {}
     for o, c in zip(output_nodes, cotangents):
@@ -148,7 +148,6 @@ def vjp(fun, primals, cotangents):
     >>> vjps
     [array([2], dtype=float32)]
     """
-    from ..ops.creation import zeros_like
     primals = _check_primals(primals, "vjp")
     cotangents = _check_primals(cotangents, "vjp", "cotangents")
     tracers = make_tracers(primals)
@@ -178,7 +177,6 @@ def jvp(fun, primals, tangents):
     >>> jvps
     [array([3], dtype=float32)]
     """
-    from ..ops.creation import zeros_like
     primals = _check_primals(primals, "jvp")
     tangents = _check_primals(tangents, "jvp", "tangents")
     if len(primals) != len(tangents):
@@ -225,7 +223,6 @@ def _value_and_grad(fun, argnums, argnames, where, scalar_only):
     argnums, argnames = _normalize_argnums(argnums, argnames, where)
 
     def run(*args, **kwargs):
-        from ..ops.creation import ones_like, zeros_like
         if argnums and argnums[-1] >= len(args):
             raise ValueError(
                 f"[{where}] Can't compute the gradient of argument index {argnums[-1]} because "

@@ -14,6 +14,7 @@ from ..array import array, wrap
 from ..graph import Node, graph_sort, trace_state
 from ..primitives.base import TransformError
 from .tree import flatten_arrays, replace_arrays
+from ..ops.shape import moveaxis, broadcast_to, expand_dims
 
 _fallback_warned = set()
 
@@ -175,7 +176,6 @@ def vmap(fun, in_axes=0, out_axes=0):
            [6, 8]], dtype=int32)
     """
     def vmapped(*args, **kwargs):
-        from ..ops.shape import moveaxis, broadcast_to, expand_dims
         flat_in = flatten_arrays(args)
         axes = _broadcast_prefix(in_axes, tuple(args), "vmap")
         axes = [_normalize_in_axis(a, x) for a, x in zip(axes, flat_in)]
