@@ -19,3 +19,15 @@ def test_code_block_runs(path, i, code):
 
 def test_docs_have_code_blocks():
     assert len(CASES) >= 4
+
+
+def test_docs_site_builds_without_warnings(tmp_path):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
+                          str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "WARNING" not in out.stderr, out.stderr[-3000:]
+    assert (tmp_path / "site" / "api" / "index.html").exists()
