@@ -28,6 +28,52 @@ def versions():
     return ", ".join(out)
 
 
+def chart(tables, path):
+    """A PNG of every table's ratios (time of each library / time of mlxpy), log scale."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    rows = []
+    for title, table in tables:
+        base = None
+        for name, value in table:
+            if name.startswith("mlxpy") and base is None:
+                base = value
+        for name, value in table:
+            if not name.startswith("mlxpy") and base:
+                rows.append((f"{title[:62]} | {name}", value / base))
+    if not rows:
+        return False
+    fig, ax = plt.subplots(figsize=(11, 0.28 * len(rows) + 1))
+    labels = [r[0] for r in rows]
+    ratios = [r[1] for r in rows]
+    ax.barh(range(len(rows)), ratios, color=["#4c72b0" if r >= 1 else "#dd8452" for r in ratios])
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.invert_yaxis()
+    ax.set_xlabel("time of peer / time of mlxpy  (right of 1: mlxpy is faster)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def _parse(text):
+    """(title, [(library, value)]) from one markdown table written by common.table."""
+    lines = text.strip().splitlines()
+    title = lines[0].lstrip("# ").strip()
+    rows = []
+    for line in lines[4:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) >= 2:
+            rows.append((cells[0], float(cells[1])))
+    return title, rows
+
+
 def main():
     sections = [bench_eager.bench_chain, bench_eager.bench_naive_loop] + bench_transforms.ALL
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
@@ -52,6 +98,8 @@ def main():
         "",
     ]
     text = "\n".join(header) + "\n".join(p for p in parts if p)
+    if chart([_parse(p) for p in parts if p], os.path.join(HERE, "results.png")):
+        text += "\n![ratios to mlxpy](results.png)\n"
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write(text)
     print(f"wrote {os.path.join(HERE, 'RESULTS.md')}")
