@@ -24,6 +24,40 @@ class TransformError(ValueError):
     """A transform reached a primitive that has no rule for it."""
 
 
+def _param_names(cls):
+    """The public slots of `cls` and its bases, base first: the primitive's parameters."""
+    names = []
+    for k in reversed(cls.__mro__):
+        for name in k.__dict__.get("__slots__", ()):
+            if not name.startswith("_") and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _give_parameters(cls):
+    """Generate `__init__(self, *params)` and `params()` from the slots, unless the class
+    (or a base below Primitive) writes its own. Generated as code, once per class, so
+    constructing a primitive on an op's hot path costs what a hand-written one does."""
+    names = _param_names(cls)
+    if not names:
+        return
+    own_init = any("__init__" in k.__dict__ and not getattr(k.__dict__["__init__"], "_generated", False)
+                   for k in cls.__mro__ if k is not Primitive and issubclass(k, Primitive))
+    own_params = any("params" in k.__dict__ and not getattr(k.__dict__["params"], "_generated", False)
+                     for k in cls.__mro__ if k is not Primitive and issubclass(k, Primitive))
+    args = ", ".join(names)
+    ns = {}
+    if not own_init:
+        body = "\n".join(f"    self.{n} = {n}" for n in names)
+        exec(f"def __init__(self, {args}):\n{body}\n", ns)  # noqa: S102 - from slot names
+        ns["__init__"]._generated = True
+        cls.__init__ = ns["__init__"]
+    if not own_params:
+        exec(f"def params(self):\n    return ({', '.join('self.' + n for n in names)},)\n", ns)  # noqa: S102
+        ns["params"]._generated = True
+        cls.params = ns["params"]
+
+
 class Primitive:
     __slots__ = ()
     num_outputs = 1
@@ -35,6 +69,7 @@ class Primitive:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        _give_parameters(cls)
         # Abstract bases, and primitives that only live inside compiled programs (which
         # transforms never see, since a compiled function runs `fun` under them), are
         # not swept.

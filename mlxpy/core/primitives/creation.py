@@ -11,12 +11,6 @@ class Full(Primitive):
     """An array of `shape` filled with the value of its single (0-d or broadcastable) input."""
     __slots__ = ("shape",)
 
-    def __init__(self, shape):
-        self.shape = shape
-
-    def params(self):
-        return (self.shape,)
-
     def infer(self, inputs):
         return self.shape, inputs[0].dtype
 

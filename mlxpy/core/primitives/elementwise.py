@@ -444,12 +444,6 @@ class StopGradient(Unary):
 class AsType(Unary):
     __slots__ = ("dtype",)
 
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-    def params(self):
-        return (self.dtype,)
-
     def infer(self, inputs):
         return inputs[0].shape, self.dtype
 

@@ -99,12 +99,6 @@ class View(Primitive):
     grows or shrinks with the ratio of the item sizes."""
     __slots__ = ("dtype",)
 
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-    def params(self):
-        return (self.dtype,)
-
     def infer(self, inputs):
         x = inputs[0]
         return view_shape(x.shape, x.dtype, self.dtype), self.dtype
@@ -137,12 +131,6 @@ class SearchSorted(Primitive):
     """For each value, the number of sequence elements below it (`side='left'`) or
     at most it (`side='right'`), as uint32; NaNs order last, as in sort."""
     __slots__ = ("side",)
-
-    def __init__(self, side):
-        self.side = side
-
-    def params(self):
-        return (self.side,)
 
     def infer(self, inputs):
         return inputs[1].shape, _dt.uint32

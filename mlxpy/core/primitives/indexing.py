@@ -450,12 +450,6 @@ class Take(Primitive):
     """``take(x, indices, axis)``: along `axis`, or over the flattened input if None."""
     __slots__ = ("axis",)
 
-    def __init__(self, axis):
-        self.axis = axis
-
-    def params(self):
-        return (self.axis,)
-
     def infer(self, inputs):
         x, idx = inputs
         if self.axis is None:
@@ -530,12 +524,6 @@ def _to_front_or_lead(x, ax):
 class TakeAlongAxis(Primitive):
     """``take_along_axis(x, indices, axis)``; x and indices broadcast off `axis`."""
     __slots__ = ("axis",)
-
-    def __init__(self, axis):
-        self.axis = axis
-
-    def params(self):
-        return (self.axis,)
 
     def infer(self, inputs):
         x, idx = inputs
@@ -1046,13 +1034,6 @@ class DynamicSlice(Primitive):
     so that the window fits; the result is a view."""
     __slots__ = ("axes", "sizes")
 
-    def __init__(self, axes, sizes):
-        self.axes = axes
-        self.sizes = sizes
-
-    def params(self):
-        return (self.axes, self.sizes)
-
     def infer(self, inputs):
         return self.sizes, inputs[0].dtype
 
@@ -1100,12 +1081,6 @@ class DynamicSliceUpdate(Primitive):
     `axes`, 0 elsewhere) replaced by `update` broadcast to it (see `_update_window`).
     Starts are clamped so that the window fits."""
     __slots__ = ("axes",)
-
-    def __init__(self, axes):
-        self.axes = axes
-
-    def params(self):
-        return (self.axes,)
 
     def infer(self, inputs):
         x = inputs[0]

@@ -204,13 +204,6 @@ class AddMM(Primitive):
     """
     __slots__ = ("alpha", "beta")
 
-    def __init__(self, alpha, beta):
-        self.alpha = alpha
-        self.beta = beta
-
-    def params(self):
-        return (self.alpha, self.beta)
-
     def infer(self, inputs):
         c, a, b = inputs
         return matmul_shape(a.shape, b.shape, "addmm"), a.dtype

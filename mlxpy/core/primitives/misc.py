@@ -9,12 +9,6 @@ class Depends(Primitive):
     dependencies, evaluated before the outputs because they are inputs of this node."""
     __slots__ = ("num_inputs",)
 
-    def __init__(self, num_inputs):
-        self.num_inputs = num_inputs
-
-    def params(self):
-        return (self.num_inputs,)
-
     @property
     def num_outputs(self):
         return self.num_inputs

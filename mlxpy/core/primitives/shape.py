@@ -132,12 +132,6 @@ class Transpose(Primitive):
     """Axes permuted: output axis i is input axis perm[i]."""
     __slots__ = ("perm",)
 
-    def __init__(self, perm):
-        self.perm = perm
-
-    def params(self):
-        return (self.perm,)
-
     def infer(self, inputs):
         shape = inputs[0].shape
         return tuple(shape[p] for p in self.perm), inputs[0].dtype
@@ -167,12 +161,6 @@ class Broadcast(Primitive):
     # `shape` was fixed from the traced input's shape.
     shapeless_replay = False
 
-    def __init__(self, shape):
-        self.shape = shape
-
-    def params(self):
-        return (self.shape,)
-
     def infer(self, inputs):
         return self.shape, inputs[0].dtype
 
@@ -201,12 +189,6 @@ class Broadcast(Primitive):
 class Concatenate(Primitive):
     """Same-dtype inputs joined along `axis` (a non-negative axis)."""
     __slots__ = ("axis",)
-
-    def __init__(self, axis):
-        self.axis = axis
-
-    def params(self):
-        return (self.axis,)
 
     def infer(self, inputs):
         first = inputs[0].shape
@@ -351,14 +333,6 @@ class Pad(Primitive):
     that one); 'edge', 'reflect' and 'symmetric' follow NumPy's modes."""
     __slots__ = ("low", "high", "mode")
 
-    def __init__(self, low, high, mode):
-        self.low = low
-        self.high = high
-        self.mode = mode
-
-    def params(self):
-        return (self.low, self.high, self.mode)
-
     def infer(self, inputs):
         x = inputs[0]
         return tuple(d + lo + hi for d, lo, hi in zip(x.shape, self.low, self.high)), x.dtype
@@ -459,14 +433,6 @@ class Diagonal(Primitive):
     """The `offset` diagonal of the (axis1, axis2) planes, as a new last axis."""
     __slots__ = ("offset", "axis1", "axis2")
 
-    def __init__(self, offset, axis1, axis2):
-        self.offset = offset
-        self.axis1 = axis1
-        self.axis2 = axis2
-
-    def params(self):
-        return (self.offset, self.axis1, self.axis2)
-
     def infer(self, inputs):
         x = inputs[0]
         shape, off, a1, a2 = x.shape, self.offset, self.axis1, self.axis2
@@ -502,12 +468,6 @@ class Diagonal(Primitive):
 class Diag(Primitive):
     """A square matrix with the 1-D input on its k-th diagonal, zeros elsewhere."""
     __slots__ = ("k",)
-
-    def __init__(self, k):
-        self.k = k
-
-    def params(self):
-        return (self.k,)
 
     def infer(self, inputs):
         x = inputs[0]

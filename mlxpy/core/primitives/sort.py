@@ -66,12 +66,6 @@ class _AlongAxis(Primitive):
     __slots__ = ("axis",)
     abstract = True
 
-    def __init__(self, axis):
-        self.axis = axis
-
-    def params(self):
-        return (self.axis,)
-
     def infer(self, inputs):
         n = inputs[0]
         return _flat_shape(n.shape, self.axis), n.dtype
