@@ -107,3 +107,28 @@ def data(shape, seed, dtype="float32"):
     if dtype == "complex64":
         h = h + 1j * rng.standard_normal(shape)
     return h
+
+
+def sample_domain(shape, domain, rng):
+    """Float64 test values from a named domain: "real", "pos" (0.5..2), "unit"
+    (-0.8..0.8), "gt1" (1.2..3), "nonzero" (|x| in 0.5..2), "complex" (unit square);
+    also "int" (small int32), "bool", and ("index", n) for int32 indices below n."""
+    if isinstance(domain, tuple) and domain[0] == "index":
+        return rng.integers(0, domain[1], size=shape).astype(np.int32)
+    if domain == "real":
+        return rng.normal(size=shape)
+    if domain == "pos":
+        return rng.uniform(0.5, 2.0, size=shape)
+    if domain == "unit":
+        return rng.uniform(-0.8, 0.8, size=shape)
+    if domain == "gt1":
+        return rng.uniform(1.2, 3.0, size=shape)
+    if domain == "nonzero":
+        return rng.choice([-1, 1], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+    if domain == "complex":
+        return rng.uniform(-1, 1, size=shape) + 1j * rng.uniform(-1, 1, size=shape)
+    if domain == "int":
+        return rng.integers(-5, 6, size=shape).astype(np.int32)
+    if domain == "bool":
+        return rng.random(size=shape) > 0.5
+    raise ValueError(domain)

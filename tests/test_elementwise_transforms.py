@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mlxpy.core as mx
-from oracle import assert_same, mlx, needs_mlx
+from oracle import sample_domain, assert_same, mlx, needs_mlx
 
 pytestmark = [needs_mlx, pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 
@@ -55,20 +55,7 @@ def same(ours, theirs, dtype=None):
 
 
 def sample(shape, domain, seed):
-    rng = np.random.default_rng(seed)
-    if domain == "real":
-        return rng.normal(size=shape)
-    if domain == "pos":
-        return rng.uniform(0.5, 2.0, size=shape)
-    if domain == "unit":
-        return rng.uniform(-0.8, 0.8, size=shape)
-    if domain == "gt1":
-        return rng.uniform(1.2, 3.0, size=shape)
-    if domain == "nonzero":
-        return rng.choice([-1, 1], size=shape) * rng.uniform(0.5, 2.0, size=shape)
-    if domain == "complex":
-        return rng.uniform(-1, 1, size=shape) + 1j * rng.uniform(-1, 1, size=shape)
-    raise ValueError(domain)
+    return sample_domain(shape, domain, np.random.default_rng(seed))
 
 
 def run_both(program):

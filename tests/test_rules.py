@@ -12,6 +12,7 @@ import pytest
 import mlxpy.core as mx
 from mlxpy.core.graph import graph_sort
 from mlxpy.core.primitives.base import REGISTRY
+from oracle import sample_domain
 from prim_cases import CASES, FLOAT_DOMAINS
 
 # Primitives whose transform rules are still being written (issues 4 and 5). This list
@@ -24,24 +25,7 @@ IDS = [f"{name}-{i}" for name, i, _ in ALL]
 
 def sample(spec, rng, batch_shape=()):
     shape, dom = spec
-    shape = tuple(batch_shape) + tuple(shape)
-    if isinstance(dom, tuple) and dom[0] == "index":
-        return rng.integers(0, dom[1], size=shape).astype(np.int32)
-    if dom == "real":
-        return rng.normal(size=shape)
-    if dom == "pos":
-        return rng.uniform(0.5, 2.0, size=shape)
-    if dom == "unit":
-        return rng.uniform(-0.8, 0.8, size=shape)
-    if dom == "gt1":
-        return rng.uniform(1.2, 3.0, size=shape)
-    if dom == "nonzero":
-        return rng.choice([-1, 1], size=shape) * rng.uniform(0.5, 2.0, size=shape)
-    if dom == "int":
-        return rng.integers(-5, 6, size=shape).astype(np.int32)
-    if dom == "bool":
-        return rng.random(size=shape) > 0.5
-    raise ValueError(dom)
+    return sample_domain(tuple(batch_shape) + tuple(shape), dom, rng)
 
 
 def to_mx(h):

@@ -83,12 +83,6 @@ class Arange(Primitive):
 class Eye(Primitive):
     __slots__ = ("n", "m", "k", "dtype")
 
-    def __init__(self, n, m, k, dtype):
-        self.n, self.m, self.k, self.dtype = n, m, k, dtype
-
-    def params(self):
-        return (self.n, self.m, self.k, self.dtype)
-
     def infer(self, inputs):
         return (self.n, self.m), self.dtype
 
@@ -99,12 +93,6 @@ class Eye(Primitive):
 class Tri(Primitive):
     """Ones at and below the k-th diagonal of an n-by-m array, zeros above."""
     __slots__ = ("n", "m", "k", "dtype")
-
-    def __init__(self, n, m, k, dtype):
-        self.n, self.m, self.k, self.dtype = n, m, k, dtype
-
-    def params(self):
-        return (self.n, self.m, self.k, self.dtype)
 
     def infer(self, inputs):
         return (self.n, self.m), self.dtype
