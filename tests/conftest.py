@@ -8,3 +8,16 @@ import pytest
 def _seeded():
     np.random.seed(0)
     yield
+
+
+@pytest.fixture
+def on_cpu():
+    """Run a test on the CPU even where the GPU is the default device: for tests of
+    the NumPy backend's own behaviour (shared buffers, its allocator, threaded fusion)."""
+    import mlxpy.core as mx
+    previous = mx.default_device()
+    mx.set_default_device(mx.cpu)
+    try:
+        yield
+    finally:
+        mx.set_default_device(previous)

@@ -8,6 +8,10 @@ import pytest
 
 import mlxpy.core as mx
 
+# The suite runs on the default device: the GPU where one is usable (docs/differences.md
+# lists what differs there).
+ON_GPU = mx.default_device() == mx.gpu
+
 try:
     import mlx.core as mlx
 except ImportError:  # the oracle is missing: tests that need it skip

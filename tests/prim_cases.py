@@ -585,3 +585,24 @@ case("Det", lambda x: mx.linalg.det(x * mx.array([1.0, 1.0, 0.0], dtype=x.dtype)
      ((3, 3), "real"))
 case("SLogDet", lambda x: list(mx.linalg.slogdet(x)), ((3, 3), "real"))
 case("SLogDet", lambda x: mx.linalg.slogdet(x)[1], ((2, 3, 3), "real"))
+
+# -- conv ----------------------------------------------------------------------------------
+case("Convolution", mx.conv1d, ((2, 5, 3), "real"), ((4, 3, 3), "real"))
+case("Convolution", lambda x, w: mx.conv1d(x, w, stride=2, padding=2, dilation=2, groups=2),
+     ((2, 6, 4), "real"), ((4, 2, 2), "real"))
+case("Convolution", lambda x, w: mx.conv2d(x, w, stride=(2, 1), padding=(1, 0), groups=3),
+     ((1, 5, 4, 3), "real"), ((3, 2, 3, 1), "real"))
+case("Convolution", lambda x, w: mx.conv2d(x, w, dilation=(1, 2)), ((2, 4, 5, 2), "real"),
+     ((3, 2, 2, 2), "real"))
+case("Convolution", lambda x, w: mx.conv3d(x, w, stride=(1, 2, 1), padding=(0, 1, 1)),
+     ((1, 3, 4, 3, 2), "real"), ((2, 2, 2, 2, 2), "real"))
+case("Convolution", lambda x, w: mx.conv_general(
+    x, w, stride=[2, 1], padding=([1, 0], [0, 2]), kernel_dilation=[1, 2],
+    input_dilation=[2, 1], groups=2, flip=True), ((1, 3, 4, 4), "real"), ((4, 2, 2, 2), "real"))
+case("Convolution", lambda x, w: mx.conv_general(x, w, padding=-1, input_dilation=3),
+     ((2, 4, 2), "real"), ((3, 2, 2), "real"))
+case("Convolution", lambda x, w: mx.conv_transpose2d(x, w, stride=2, padding=1,
+                                                     output_padding=1),
+     ((1, 3, 2, 2), "real"), ((3, 3, 2, 2), "real"))
+case("Convolution", lambda x, w: mx.conv_transpose1d(x, w, stride=3, dilation=2, groups=2),
+     ((2, 3, 4), "real"), ((2, 2, 2), "real"))

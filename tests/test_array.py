@@ -607,6 +607,7 @@ def test_numpy_conversion_values_and_dtypes():
     assert h.dtype == ml_dtypes.bfloat16 and h.astype(np.float32).tolist() == [1.5, -2.0]
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_numpy_copy_semantics():
     a = mx.array([1.0, 2.0]) + 0
     h = np.array(a)
@@ -675,6 +676,7 @@ def test_pickle_and_copy_round_trips():
 
 # -- DLPack ----------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("on_cpu")
 def test_dlpack_round_trips():
     problems = []
     for name in DTYPE_NAMES:

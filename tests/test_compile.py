@@ -30,6 +30,7 @@ def test_compiled_matches_uncompiled_and_numpy():
     np.testing.assert_allclose(np.array(got), ref, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.usefixtures("on_cpu")
 @pytest.mark.parametrize("n", [1, 1000, 300_000, 1 << 20])
 def test_large_fused_regions_blocked_and_threaded(n):
     x = np.random.default_rng(n).normal(size=n).astype(np.float32)

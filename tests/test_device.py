@@ -45,6 +45,7 @@ def test_stream_context_manager_restores_defaults():
     assert y.tolist() == [3.0, 3.0]
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_set_default_stream_and_clear_streams():
     s = mx.new_stream(mx.cpu)
     old = mx.default_stream(mx.cpu)

@@ -110,6 +110,7 @@ def test_peak_memory_and_reset():
     assert mx.get_peak_memory() == mx.get_active_memory()
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_memory_limits_return_previous_values():
     old = mx.set_memory_limit(1 << 30)
     assert mx.set_memory_limit(old) == 1 << 30

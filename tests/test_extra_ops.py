@@ -363,6 +363,7 @@ def test_printoptions_match_mlx():
         mlx.set_printoptions()
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_devices_memory_streams():
     assert mx.device_count(mx.cpu) == mlx.device_count(mlx.cpu) == 1
     with pytest.raises(TypeError):

@@ -211,6 +211,7 @@ def test_out_of_range_index_arrays_clamp_on_read():
                                   host((3, 4))[:, [3]])
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_basic_slices_are_views_and_fast_path_builds_one_node():
     x = mx.array(host((4, 5), np.float32))
     data = x._data()

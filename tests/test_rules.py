@@ -56,6 +56,19 @@ def test_case_builds_its_primitive_and_shape_rule_matches_eval(name, i, c):
         assert np.dtype(data.dtype) == n.dtype.np, f"{name}: eval dtype {data.dtype} != rule {n.dtype}"
 
 
+def _vmap_rtol(w):
+    # A batched float32 product may sum in another order than the unbatched one (on the
+    # GPU, cuBLAS picks different kernels): allow float32 rounding there.
+    return 1e-5 if w.dtype in (mx.float32, mx.complex64) else 1e-6
+
+
+def _vmap_atol(w):
+    # ...and sums that cancel lose float32 rounding of the largest term, not their own.
+    if w.dtype in (mx.float32, mx.complex64) and w.size:
+        return 1e-6 * float(np.abs(np.array(w)).max())
+    return 1e-9
+
+
 def _float_argnums(c):
     return [k for k, (_, dom) in enumerate(c.args) if dom in FLOAT_DOMAINS]
 
@@ -131,5 +144,5 @@ def test_vmap_matches_python_loop(name, i, c):
             want = outputs_of(c.fn(*args_b))
             for g, w in zip(got, want):
                 np.testing.assert_allclose(np.array(g[b]).astype(np.complex128) if np.array(g).dtype.kind == "c" else np.array(g[b]),
-                                           np.array(w), rtol=1e-6, atol=1e-9,
+                                           np.array(w), rtol=_vmap_rtol(w), atol=_vmap_atol(w),
                                            err_msg=f"{name} in_axes={axes} example {b}")

@@ -29,11 +29,13 @@ from .ops.sort import *  # noqa: F401,F403
 from .ops.linalg_basic import *  # noqa: F401,F403
 from .ops.misc import *  # noqa: F401,F403
 from .ops.products import *  # noqa: F401,F403
+from .ops.conv import *  # noqa: F401,F403
 from .ops import operators as _operators  # noqa: F401  (binds array's Python operators)
 from . import random, metal, cuda
 from . import linalg
 from .linalg import norm as matrix_norm
 from . import fft  # noqa: E402  (mx.fft namespace)
+from . import fast  # noqa: E402  (mx.fast namespace)
 from .io import *  # noqa: F401,F403
 from .ops.extra import *  # noqa: F401,F403
 from .settings import *  # noqa: F401,F403

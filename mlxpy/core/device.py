@@ -8,6 +8,7 @@ Device(cpu, 0)
 """
 import contextlib
 import enum
+import os
 import threading
 
 
@@ -57,11 +58,13 @@ class Device:
 class Stream:
     """An ordered queue of work on one device."""
 
-    __slots__ = ("device", "index")
+    __slots__ = ("device", "index", "_hash")
 
     def __init__(self, device, index=0):
         self.device = to_device(device)
         self.index = index
+        # Streams key every compile cache lookup: hash once.
+        self._hash = hash((self.device, index))
 
     def __repr__(self):
         return f"Stream({self.device!r}, {self.index})"
@@ -69,10 +72,11 @@ class Stream:
     __str__ = __repr__
 
     def __eq__(self, other):
-        return isinstance(other, Stream) and other.device == self.device and other.index == self.index
+        return other is self or (isinstance(other, Stream) and other.device == self.device
+                                 and other.index == self.index)
 
     def __hash__(self):
-        return hash((self.device, self.index))
+        return self._hash
 
 
 cpu = DeviceType.cpu
@@ -119,15 +123,28 @@ def _require(device, where):
     return d
 
 
+def _initial_device():
+    """The GPU when one is usable (as MLX on a CUDA machine), else the CPU;
+    MLXPY_DEFAULT_DEVICE=cpu or =gpu chooses explicitly."""
+    choice = os.environ.get("MLXPY_DEFAULT_DEVICE", "").strip().lower()
+    if choice == "cpu":
+        return _CPU
+    if choice == "gpu":
+        return _require(gpu, "MLXPY_DEFAULT_DEVICE")
+    if choice:
+        raise ValueError(f"MLXPY_DEFAULT_DEVICE must be 'cpu' or 'gpu', not {choice!r}.")
+    return _GPU if _cuda_usable() else _CPU
+
+
 class _State(threading.local):
     def __init__(self):
-        self.device = _CPU
+        self.device = _initial_device()
         # The default stream per device, and a counter for new streams.
-        self.streams = {_CPU: Stream(_CPU, 0)}
+        self.streams = {self.device: Stream(self.device, 0)}
         self.next_index = 1
         # The default device's default stream, kept current by every setter so that
         # ops read it with one attribute lookup.
-        self.current = self.streams[_CPU]
+        self.current = self.streams[self.device]
 
     def refresh(self):
         d = self.device
@@ -176,7 +193,7 @@ def new_stream(device):
 
 def clear_streams():
     """Forget every stream made in this thread; defaults return to stream 0."""
-    _state.streams = {_CPU: Stream(_CPU, 0)}
+    _state.streams = {_state.device: Stream(_state.device, 0)}
     _state.next_index = 1
     _state.refresh()
 
@@ -224,7 +241,9 @@ def synchronize(stream=None):
     The NumPy backend runs work when it is evaluated, so there is nothing to wait for
     unless asynchronous evaluation is in flight.
     """
-    if stream is not None:
-        resolve_stream(stream, "synchronize")
+    target = resolve_stream(stream, "synchronize")
     from .eval import _wait_pending
     _wait_pending()
+    if target.device.type is gpu and _cuda_usable():
+        from .backend import cupy_backend
+        cupy_backend.synchronize(target if stream is not None else None)

@@ -11,6 +11,7 @@ from operator import attrgetter
 from concurrent.futures import ThreadPoolExecutor
 
 from .backend import array_module
+from .device import DeviceType
 from .graph import memory, topo_sort, trace_state
 
 # One evaluation at a time: evaluation writes nodes' data and detaches their graph,
@@ -21,6 +22,16 @@ _lock = threading.RLock()
 _data_of = attrgetter("data")
 _pending = []
 _worker = None
+
+
+class _Devices:
+    """`mixed` turns true once the GPU backend has been used in this process; then
+    `run_mixed` is device_eval's evaluation loop."""
+    mixed = False
+    run_mixed = None
+
+
+_devices = _Devices()
 
 
 def eval_nodes(roots):
@@ -35,6 +46,9 @@ def _run(roots):
     order = topo_sort(roots)
     if not order:
         return
+    if _devices.mixed:
+        # Once the GPU is in use, data may live on either side: the general loop moves it.
+        return _devices.run_mixed(order, 0, None, trace_state.depth > 0)
     keep_graph = trace_state.depth > 0
     last_stream = None
     xp = None
@@ -50,6 +64,9 @@ def _run(roots):
             raise ValueError(_placeholder_message())
         if node.stream is not last_stream:
             last_stream = node.stream
+            if last_stream.device.type is not DeviceType.cpu:
+                from .device_eval import run_mixed
+                return run_mixed(order, i, node, keep_graph)
             xp = array_module(last_stream.device.type)
         direct = prim.direct_ufunc
         if direct is not None:
@@ -79,6 +96,9 @@ def _run(roots):
                 if not keep_graph:
                     s.prim = None
                     s.inputs = None
+                    # Siblings refer to each other: drop the cycle so that each
+                    # output's buffer goes as soon as its own handle does.
+                    s.siblings = None
 
 
 def _placeholder_message():
@@ -153,15 +173,28 @@ def reset_peak_memory():
     memory.peak = memory.active
 
 
+def _gpu_backend():
+    """The CuPy backend module if the GPU has been used, else None."""
+    if not _devices.mixed:
+        return None
+    from .backend import cupy_backend
+    return cupy_backend
+
+
 def get_cache_memory():
-    """Bytes held in the allocator's cache (NumPy returns freed buffers to the system: 0)."""
-    return 0
+    """Bytes held in the allocator's cache: CuPy's memory pool keeps freed GPU buffers
+    for reuse; NumPy returns freed buffers to the system (0)."""
+    be = _gpu_backend()
+    return be.cache_memory() if be is not None else 0
 
 
 def set_memory_limit(limit):
     """Set the memory limit in bytes; returns the previous limit."""
     previous = memory.limit
     memory.limit = _check_bytes(limit, "set_memory_limit")
+    be = _gpu_backend()
+    if be is not None:
+        be.set_memory_limit(memory.limit)
     return previous
 
 
@@ -177,7 +210,10 @@ def set_cache_limit(limit):
 
 
 def clear_cache():
-    """Release cached buffers (there are none on the NumPy backend)."""
+    """Release cached buffers: CuPy's pooled GPU memory (NumPy's backend keeps none)."""
+    be = _gpu_backend()
+    if be is not None:
+        be.clear_cache()
 
 
 def _check_bytes(limit, where):

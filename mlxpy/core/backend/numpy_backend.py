@@ -217,3 +217,11 @@ def scatter_apply(op, out, key, values):
 
 
 xp.scatter_apply = scatter_apply
+
+
+def scatter_set(out, key, values):
+    """out[key] = values; a repeated position keeps the last write, as in MLX."""
+    out[key] = values
+
+
+xp.scatter_set = scatter_set

@@ -66,6 +66,14 @@ class Primitive:
     direct_ufunc = None
     # Whether the primitive's outputs may be a NumPy view of an input.
     abstract = False
+    # On a GPU stream, run `eval` on the host (NumPy) and move the result to the GPU:
+    # MLX itself runs these (the linalg decompositions) on the CPU only.
+    host_only = False
+    # ...and for these dtypes only (where CuPy's results differ from NumPy's).
+    host_dtypes = ()
+    # On a GPU stream, an `eval` that fails with what CuPy lacks may retry on the host
+    # (device_eval.py). Off for primitives that run whole programs.
+    gpu_fallback = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

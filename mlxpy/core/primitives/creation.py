@@ -46,8 +46,10 @@ class Arange(Primitive):
     as the increment, and accumulates it one element at a time in that dtype. So an
     integer dtype truncates a fractional start or step, and float steps gather
     rounding error along the array (float32 `arange(0, 1, 0.1)[7]` is 0.70000005,
-    not 0.7). The running sum below reproduces both.
+    not 0.7). The running sum below reproduces both. On a GPU stream it runs on the
+    host: the sequential sum has no parallel form with the same rounding.
     """
+    host_only = True
     __slots__ = ("start", "step", "num", "dtype")
 
     def __init__(self, start, step, num, dtype):

@@ -319,8 +319,10 @@ class Rsqrt(Unary):
     __slots__ = ()
 
     def eval(self, xp, inputs):
+        # xp.reciprocal, not 1 / ...: CuPy's Python-scalar division loses the sign of
+        # a 0-d -0.0, and rsqrt(-0.0) is -inf.
         x = inputs[0]
-        return (1 / xp.sqrt(x)).astype(x.dtype, copy=False)
+        return xp.reciprocal(xp.sqrt(x)).astype(x.dtype, copy=False)
 
     def derivative(self, x, out):
         return -0.5 * self.output(x, out) / x
@@ -333,7 +335,7 @@ class Reciprocal(Unary):
         x = inputs[0]
         if x.dtype.kind == "c":
             return _complex_divide(xp, xp.ones_like(x), x)
-        return (1 / x).astype(x.dtype, copy=False)
+        return xp.reciprocal(x).astype(x.dtype, copy=False)
 
     def derivative(self, x, out):
         return -1 / mx.square(x)
@@ -458,6 +460,8 @@ class AsType(Unary):
                 return x != 0
             if target.kind != "c":
                 x = x.real
+        if xp.name != "numpy" and target.kind in "iu" and _kind(x.dtype) == "f":
+            return xp.float_to_int(x, target.np)
         return x.astype(target.np)
 
     # The cotangent is cast back to the input's dtype: complex to real keeps the real

@@ -129,7 +129,11 @@ def _dropping_out_of_range(xp, out, key, arrays, index_axes):
     for (pos, axis), idx in zip(index_axes, arrays):
         n = out.shape[axis]
         idx = _wrapped_index(xp, idx, n)
-        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        if xp.name != "numpy":
+            # Asking the GPU whether an index is out of range would wait for all queued
+            # work; the spare slot costs a copy of the target instead.
+            outside = outside or idx.size > 0
+        elif idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
             outside = True
         wrapped.append(idx)
     region = None
@@ -615,7 +619,7 @@ class PutAlongAxis(Primitive):
                 key.append(xp.arange(d).reshape(shape))
         target, np_key, region = _dropping_out_of_range(xp, target, key, [idx], ((axis, axis),))
         if self.mode == "set":
-            target[np_key] = values
+            xp.scatter_set(target, np_key, values)
         else:
             xp.scatter_apply(self.mode, target, np_key, values)
         if region is None:
@@ -720,7 +724,7 @@ class Scatter(Primitive):
         target, key, region = _dropping_out_of_range(xp, out, self.key, inputs[2:],
                                                      self._arrays)
         if self.mode == "set":
-            target[key] = values
+            xp.scatter_set(target, key, values)
         else:
             xp.scatter_apply(self.mode, target, key, values)
         if region is not None:

@@ -82,6 +82,9 @@ def _checked(xp, fn, message):
 class _MatrixPrimitive(Primitive):
     __slots__ = ()
     abstract = True
+    # LAPACK's error reporting (singular matrices raise, failed Cholesky gives nan) is
+    # part of the contract; MLX runs these on the CPU only, and so does mlxpy.
+    host_only = True
 
     def vmap(self, inputs, axes):
         return vmap_to_front(self, inputs, axes)

@@ -301,6 +301,9 @@ class Scan(Primitive):
     `reverse` scans from the end; `inclusive=False` shifts the result by one so that
     element i combines only the elements before it, starting from the identity.
     """
+    # float16 scans accumulate in float16 one element at a time, as on the CPU; a
+    # parallel GPU scan rounds differently.
+    host_dtypes = (_dt.float16,)
     __slots__ = ("axis", "reverse", "inclusive")
     abstract = True
 

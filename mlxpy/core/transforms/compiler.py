@@ -17,6 +17,7 @@ array([3, 6.43656], dtype=float32)
 import os
 import sys
 import weakref
+import numpy as np
 
 from .. import dtypes as _dt
 from ..array import array, wrap
@@ -131,7 +132,7 @@ def trace_program(fun_on_arrays, example_inputs):
                 continue  # an unused sibling of a constant multi-output node
             slot[key] = len(values)
             values.append(Value(n.shape, n.dtype))
-            consts[slot[key]] = n.data
+            consts[slot[key]] = _on_host(n.data)
             continue
         outs_nodes = n.siblings if n.siblings is not None else (n,)
         if id(outs_nodes[0]) in slot and key in slot:
@@ -149,9 +150,14 @@ def trace_program(fun_on_arrays, example_inputs):
                 eval_nodes([o])
             slot[id(o)] = len(values)
             values.append(Value(o.shape, o.dtype))
-            consts[slot[id(o)]] = o.data
+            consts[slot[id(o)]] = _on_host(o.data)
         outputs.append(slot[id(o)])
     return Program(len(holders), values, consts, instrs, outputs)
+
+
+def _on_host(data):
+    """A program's constants are kept as NumPy data; a GPU replay moves them once."""
+    return data if isinstance(data, (np.ndarray, np.generic)) else data.get()
 
 
 # -- passes -----------------------------------------------------------------------------
@@ -306,6 +312,8 @@ def plan(prog):
 
 
 def run_program(prog, xp, inputs):
+    if xp.name != "numpy":
+        return _run_on_gpu()(prog, inputs)
     regs = dict(prog.consts)
     for k, x in enumerate(inputs):
         regs[k] = x
@@ -324,6 +332,7 @@ def run_program(prog, xp, inputs):
 class Compiled(Primitive):
     """A compiled program as one primitive of many outputs."""
     compiled_only = True
+    gpu_fallback = False  # each step decides for itself (device_eval.run_program_on_gpu)
     __slots__ = ("program", "shapeless")
 
     def __init__(self, program, shapeless):
@@ -428,6 +437,40 @@ def _set_in_place(tree, arrays):
     rec(tree)
 
 
+def _run_on_gpu():
+    global _run_on_gpu
+    from ..device_eval import run_program_on_gpu
+    _run_on_gpu = lambda: run_program_on_gpu  # noqa: E731
+    return run_program_on_gpu
+
+
+def _make_multi():
+    # Imported on first use (ops import this module); an import statement in the call
+    # path would cost a microsecond per call.
+    global _make_multi
+    from ..ops._core import make_multi
+    _make_multi = lambda: make_multi  # noqa: E731
+    return make_multi
+
+
+def _array_slots(tree):
+    """(container, key, array) for every array leaf held in a list or dict of `tree`."""
+    slots = []
+
+    def rec(t):
+        if isinstance(t, (list, dict)):
+            for k, x in (enumerate(t) if isinstance(t, list) else list(t.items())):
+                if isinstance(x, array):
+                    slots.append((t, k, x))
+                else:
+                    rec(x)
+        elif isinstance(t, tuple):
+            for x in t:
+                rec(x)
+    rec(tree)
+    return slots
+
+
 class CompiledFunction:
     """What `mx.compile` returns: calls `fun` through a per-signature cache of programs."""
 
@@ -473,8 +516,7 @@ class CompiledFunction:
         if prim.num_outputs == 0:
             results = []
         else:
-            from ..ops._core import make_multi
-            results = make_multi(prim, nodes, current_stream())
+            results = _make_multi()(prim, nodes, key[0])
         outs = results[:n_out]
         if self.outputs is not None:
             _set_in_place(self.outputs, results[n_out:])
@@ -484,7 +526,10 @@ class CompiledFunction:
         self.trace_count += 1
         box = {}
         captured_in = self.inputs
-        saved_in = flatten_arrays(captured_in) if captured_in is not None else []
+        # Restored by position after tracing: the traced function may add entries to
+        # the captured state (an optimizer's state on its first step), which then come
+        # back through `outputs`.
+        saved_in = _array_slots(captured_in) if captured_in is not None else []
 
         def traced(holders):
             a, kw = replace_arrays((args, kwargs), holders[:n_args])
@@ -495,8 +540,8 @@ class CompiledFunction:
                 flat = flatten_arrays(out, strict=True, where="compile")
                 state = flatten_arrays(self.outputs) if self.outputs is not None else []
             finally:
-                if captured_in is not None:
-                    _set_in_place(captured_in, saved_in)
+                for container, k, value in saved_in:
+                    container[k] = value
             box["tree"] = out
             box["n"] = len(flat)
             return flat + state

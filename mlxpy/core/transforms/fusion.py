@@ -61,7 +61,7 @@ class FusedElementwise(Primitive):
     """
     compiled_only = True
     __slots__ = ("steps", "outputs", "out_specs", "shape", "value_dtypes", "in_shapes",
-                 "_small", "_block", "_scalar")
+                 "_small", "_block", "_scalar", "_cuda")
 
     def __init__(self, steps, outputs, out_specs, shape):
         self.steps = steps
@@ -71,6 +71,7 @@ class FusedElementwise(Primitive):
         self._small = None
         self._block = None
         self._scalar = None
+        self._cuda = None  # per-layout CUDA kernels (backend/cuda_fusion.py), or False
         self.in_shapes = None
 
     @property
@@ -183,6 +184,10 @@ class FusedElementwise(Primitive):
 
     # -- evaluation ----------------------------------------------------------------
     def eval(self, xp, inputs):
+        if xp.name == "cupy":
+            outs = xp.run_fused(self, inputs)
+            if outs is not None:
+                return outs[0] if len(outs) == 1 else outs
         in_shapes = self.in_shapes
         if in_shapes is not None and len(inputs) == len(in_shapes) and all(
                 x.shape == s for x, s in zip(inputs, in_shapes)):

@@ -1,0 +1,235 @@
+"""Evaluation once the GPU is in use: data moves to the device its consumer runs on.
+
+The CPU-only loop in `eval.py` stays as lean as it is; this loop takes over once a
+node of a GPU stream is evaluated. Each node runs on its stream's device, and an input
+whose data lives on the other side is moved first (a host array moved to the GPU
+replaces the node's data, so a constant crosses once, not at every use).
+
+Some work runs on the host even for a GPU node, with its result moved back:
+- bfloat16, which CuPy has no dtype for (bfloat16 data always lives on the host);
+- a primitive whose `eval` needs something CuPy lacks: the first attempt that fails
+  with AttributeError / TypeError / NotImplementedError marks the primitive (its type
+  and parameters) as host-only. Retrying is safe because `eval` rules are pure.
+Set MLXPY_LOG_HOST_FALLBACK=1 to print each such primitive once.
+"""
+import os
+import sys
+
+import numpy as np
+
+from .backend import array_module
+from .device import DeviceType
+from . import dtypes as _dt
+from .graph import memory
+
+from .primitives import elementwise as _E
+
+_ELEMENTWISE = (_E.Unary, _E.Binary)
+_cpu = DeviceType.cpu
+_gpu = DeviceType.gpu
+_numpy_xp = None
+_gpu_backend = None
+# type -> set of params() whose eval must run on the host (empty set: every params)
+_host_only = {}
+_LOG = os.environ.get("MLXPY_LOG_HOST_FALLBACK", "") not in ("", "0")
+
+
+def _gpu_module():
+    global _gpu_backend, _numpy_xp
+    if _gpu_backend is None:
+        from .backend import cupy_backend
+        from .eval import _devices
+        _numpy_xp = array_module(_cpu)
+        _gpu_backend = cupy_backend
+        array_module(_gpu)
+        _devices.run_mixed = staticmethod(run_mixed)
+        global _FALLBACK_ERRORS
+        _FALLBACK_ERRORS += (cupy_backend.cp.cuda.compiler.CompileException,)
+        _devices.mixed = True
+    return _gpu_backend
+
+
+_FALLBACK_ERRORS = (AttributeError, TypeError, NotImplementedError)
+
+
+def host_data(node):
+    d = node.data
+    if type(d) is np.ndarray or isinstance(d, (np.ndarray, np.generic)):
+        return d
+    return d.get()
+
+
+def device_data(node, cp_ndarray):
+    d = node.data
+    if type(d) is not cp_ndarray:
+        d = _gpu_backend.to_device(d)
+        node.data = d
+    return d
+
+
+_UNUSUAL = frozenset((_dt.bfloat16, _dt.float16, _dt.complex64))
+
+
+def _must_run_on_host(prim, dtypes):
+    if prim.host_only:
+        return True
+    unusual = False
+    for d in dtypes:
+        if d in _UNUSUAL:
+            unusual = True
+            break
+    if unusual:
+        if _dt.bfloat16 in dtypes:
+            return True
+        if _dt.complex64 in dtypes and isinstance(prim, _ELEMENTWISE):
+            # CuPy's complex functions differ from NumPy's at the edges (log of 0, overflow)
+            return True
+        if prim.host_dtypes and any(d in prim.host_dtypes for d in dtypes):
+            return True
+    variants = _host_only.get(type(prim))
+    if variants is None:
+        return False
+    return not variants or prim.params() in variants
+
+
+def _mark_host_only(prim, error):
+    try:
+        key = prim.params()
+        hash(key)
+    except TypeError:
+        _host_only[type(prim)] = set()
+        key = None
+    else:
+        _host_only.setdefault(type(prim), set()).add(key)
+    if _LOG:
+        print(f"[mlxpy] {prim.name}{'' if key is None else key} runs on the host: "
+              f"{type(error).__name__}: {error}", file=sys.stderr)
+
+
+def eval_on_gpu(prim, datas, dtypes):
+    """prim's outputs for input data on either side; results on the GPU (bfloat16: host)."""
+    be = _gpu_backend
+    cp_ndarray = be.cp.ndarray
+    if not prim.gpu_fallback:  # a whole program: its steps decide for themselves
+        ins = [d if type(d) is cp_ndarray else be.to_device(d) for d in datas]
+        return _on_device(prim.eval(be.xp, ins), cp_ndarray)
+    if not _must_run_on_host(prim, dtypes):
+        ins = [d if type(d) is cp_ndarray else be.to_device(d) for d in datas]
+        half = _dt.float16 in dtypes and isinstance(prim, _ELEMENTWISE) and \
+            not isinstance(prim, _E.AsType)
+        if half:
+            # NumPy computes float16 elementwise functions in float32 and rounds once;
+            # CuPy computes some in half precision. Do as NumPy does.
+            ins = [d.astype(np.float32) if d.dtype == np.float16 else d for d in ins]
+        try:
+            out = prim.eval(be.xp, ins)
+        except _FALLBACK_ERRORS as e:
+            _mark_host_only(prim, e)
+        else:
+            if half and dtypes[-1] is _dt.float16:
+                out = out.astype(np.float16)
+            return _on_device(out, cp_ndarray)
+    out = prim.eval(_numpy_xp, [be.to_host(d) for d in datas])
+    return _on_device(out, cp_ndarray)
+
+
+def _on_device(out, cp_ndarray):
+    if isinstance(out, (list, tuple)):
+        return [_one_on_device(o, cp_ndarray) for o in out]
+    return _one_on_device(out, cp_ndarray)
+
+
+def _one_on_device(o, cp_ndarray):
+    if type(o) is cp_ndarray:
+        return o
+    o = np.asarray(o)
+    if o.dtype == _dt.bfloat16.np:
+        return o
+    return _gpu_backend.to_device(o)
+
+
+def _node_dtypes(node):
+    dts = [i.dtype for i in node.inputs]
+    if node.siblings is None:
+        dts.append(node.dtype)
+    else:
+        dts.extend(s.dtype for s in node.siblings)
+    return dts
+
+
+def run_mixed(order, start, first, keep_graph):
+    """Evaluate order[start:] (order[start] may already be cleared: `first` is it)."""
+    be = _gpu_module()
+    cp_ndarray = be.cp.ndarray
+    last_stream = None
+    on_gpu = False
+    for i in range(start, len(order)):
+        node = order[i]
+        order[i] = None
+        if node is None:
+            node = first
+        if node.data is not None:
+            continue
+        prim = node.prim
+        if prim is None:
+            from .eval import _placeholder_message
+            raise ValueError(_placeholder_message())
+        if node.stream is not last_stream:
+            last_stream = node.stream
+            on_gpu = last_stream.device.type is _gpu
+            if on_gpu:
+                be.use_stream(last_stream)
+        if on_gpu:
+            dtypes = _node_dtypes(node)
+            if _must_run_on_host(prim, dtypes):
+                datas = [n.data for n in node.inputs]
+            else:
+                datas = [device_data(n, cp_ndarray) for n in node.inputs]
+            out = eval_on_gpu(prim, datas, dtypes)
+        else:
+            out = prim.eval(_numpy_xp, [host_data(n) for n in node.inputs])
+        siblings = node.siblings
+        if siblings is None:
+            node.set_data(out)
+            if not keep_graph:
+                node.prim = None
+                node.inputs = None
+        else:
+            for s, o in zip(siblings, out):
+                s.set_data(o)
+                if not keep_graph:
+                    s.prim = None
+                    s.inputs = None
+                    # Siblings refer to each other: drop the cycle so that each
+                    # output's buffer goes as soon as its own handle does.
+                    s.siblings = None
+    if memory.active > memory.peak:
+        memory.peak = memory.active
+
+
+def run_program_on_gpu(prog, inputs):
+    """A compiled program's steps, each on the GPU (or the host, as `eval_on_gpu` decides).
+
+    The program's constants cross to the GPU once and stay with the program."""
+    plan = getattr(prog, "gpu_plan", None)
+    if plan is None:
+        values = prog.values
+        plan = prog.gpu_plan = [
+            (prim, ins, outs, frees, [values[s].dtype for s in ins] +
+             [values[s].dtype for s in outs])
+            for prim, ins, outs, frees in prog.plan]
+        prog.gpu_consts = {s: _one_on_device(np.asarray(c), _gpu_backend.cp.ndarray)
+                           for s, c in prog.consts.items()}
+    regs = dict(prog.gpu_consts)
+    for k, x in enumerate(inputs):
+        regs[k] = x
+    for prim, ins, outs, frees, dtypes in plan:
+        out = eval_on_gpu(prim, [regs[s] for s in ins], dtypes)
+        if len(outs) == 1:
+            regs[outs[0]] = out
+        else:
+            for s, o in zip(outs, out):
+                regs[s] = o
+        for s in frees:
+            del regs[s]
+    return [regs[s] for s in prog.outputs]

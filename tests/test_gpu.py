@@ -1,0 +1,202 @@
+"""The GPU backend (CuPy): every primitive against the CPU, device moves, streams,
+memory, fused CUDA kernels and the transforms. Skipped where no CUDA GPU is usable.
+
+On a GPU machine the whole suite runs on the GPU (mlxpy's default device there);
+MLXPY_DEFAULT_DEVICE=cpu runs it on the CPU instead.
+"""
+import numpy as np
+import pytest
+
+import mlxpy.core as mx
+from prim_cases import CASES
+from oracle import sample_domain
+
+pytestmark = pytest.mark.skipif(not mx.is_available(mx.gpu), reason="no usable CUDA GPU")
+
+ALL = [(name, i, c) for name, cs in sorted(CASES.items()) for i, c in enumerate(cs)]
+
+
+def _run_on(device, c, hosts):
+    with mx.stream(device):
+        args = [mx.array(h, dtype=mx.float64) if h.dtype == np.float64 else mx.array(h)
+                for h in hosts]
+        out = c.fn(*args)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        mx.eval(outs)
+    return outs
+
+
+def _assert_close(a, b, what):
+    assert a.dtype == b.dtype and a.shape == b.shape, what
+    ha, hb = np.array(a), np.array(b)
+    if ha.dtype.kind in "biu":
+        np.testing.assert_array_equal(ha, hb, err_msg=what)
+    else:
+        np.testing.assert_allclose(ha.astype(np.complex128 if ha.dtype.kind == "c" else np.float64),
+                                   hb.astype(np.complex128 if hb.dtype.kind == "c" else np.float64),
+                                   rtol=2e-5, atol=2e-6, equal_nan=True, err_msg=what)
+
+
+@pytest.mark.parametrize("name,i,c", ALL, ids=[f"{n}-{i}" for n, i, _ in ALL])
+def test_every_primitive_matches_the_cpu(name, i, c):
+    rng = np.random.default_rng(i)
+    hosts = [sample_domain(tuple(shape), dom, rng) for shape, dom in c.args]
+    cpu = _run_on(mx.cpu, c, hosts)
+    gpu = _run_on(mx.gpu, c, hosts)
+    for a, b in zip(cpu, gpu):
+        _assert_close(a, b, name)
+
+
+def test_gpu_is_the_default_device_and_data_lives_there():
+    import cupy
+    assert mx.default_device() == mx.gpu
+    y = mx.ones((4,)) * 2
+    mx.eval(y)
+    assert isinstance(y._node.data, cupy.ndarray)
+
+
+def test_arrays_move_between_devices():
+    a = mx.arange(6, stream=mx.cpu).reshape(2, 3)
+    b = mx.multiply(a, 2, stream=mx.gpu)
+    c = mx.add(b, a, stream=mx.cpu)
+    d = mx.sum(c, stream=mx.gpu)
+    assert d.item() == 45
+    assert np.array(c).tolist() == [[0, 3, 6], [9, 12, 15]]
+
+
+def test_random_bits_are_identical_on_both_devices():
+    key = mx.random.key(7)
+    with mx.stream(mx.cpu):
+        a = mx.random.bits((1000,), key=key)
+        u = mx.random.uniform(shape=(257,), key=key)
+    with mx.stream(mx.gpu):
+        b = mx.random.bits((1000,), key=key)
+        v = mx.random.uniform(shape=(257,), key=key)
+    np.testing.assert_array_equal(np.array(a), np.array(b))
+    np.testing.assert_array_equal(np.array(u), np.array(v))
+
+
+def test_streams_are_cuda_streams_and_synchronize():
+    s = mx.new_stream(mx.gpu)
+    with mx.stream(s):
+        x = mx.ones((1 << 20,)) + 1
+    y = x * 3  # default stream, after s's work
+    mx.eval(y)
+    mx.synchronize(s)
+    mx.synchronize()
+    assert y.sum().item() == 6 * (1 << 20)
+
+
+def test_memory_functions_report_device_memory():
+    mx.clear_cache()
+    before = mx.get_active_memory()
+    x = mx.zeros((1 << 22,))
+    mx.eval(x)
+    assert mx.get_active_memory() >= before + (1 << 24)
+    del x
+    cached = mx.get_cache_memory()
+    assert cached >= 1 << 24  # CuPy's pool keeps the freed buffer
+    mx.clear_cache()
+    assert mx.get_cache_memory() <= cached - (1 << 24)
+
+
+def _fused(fn, *args):
+    from mlxpy.core.backend import cuda_fusion
+    before = len(cuda_fusion._kernels)
+    out = mx.compile(fn)(*args)
+    mx.eval(out)
+    return out, len(cuda_fusion._kernels) - before
+
+
+@pytest.mark.parametrize("n", [1, 3, 16, 1001, 1 << 16])
+@pytest.mark.parametrize("dtype", [mx.float32, mx.float16, mx.float64])
+def test_compiled_regions_run_as_cuda_kernels(n, dtype):
+    def gelu(x, b):
+        return 0.5 * x * (1 + mx.tanh(0.7978845608 * (x + 0.044715 * x ** 3))) + b
+
+    x = mx.random.normal((n,), key=mx.random.key(n)).astype(dtype)
+    b = mx.array(0.25, dtype=dtype)
+    out, _ = _fused(gelu, x, b)
+    with mx.stream(mx.cpu):
+        ref = gelu(x, b)
+    tol = 2e-3 if dtype == mx.float16 else 1e-5
+    np.testing.assert_allclose(np.array(out.astype(mx.float32)), np.array(ref.astype(mx.float32)),
+                               rtol=tol, atol=tol)
+
+
+def test_fused_kernel_handles_broadcast_strided_and_misaligned_inputs():
+    from mlxpy.core.backend import cuda_fusion
+    a = mx.random.normal((33, 17), key=mx.random.key(1))
+    row = mx.random.normal((17,), key=mx.random.key(2))
+    col = mx.random.normal((33, 1), key=mx.random.key(3))
+    f = mx.compile(lambda a, t, r, c, m: (mx.exp(a) * r - c) / (1 + mx.abs(t)) + m,
+                   shapeless=False)
+    t = mx.random.normal((17, 33), key=mx.random.key(4)).T   # a transposed view
+    m = mx.random.normal((33 * 17 + 1,), key=mx.random.key(5))[1:].reshape(33, 17)
+    before = len(cuda_fusion._kernels)
+    out = f(a, t, row, col, m)
+    mx.eval(out)
+    assert len(cuda_fusion._kernels) > before
+    with mx.stream(mx.cpu):
+        ref = (mx.exp(a) * row - col) / (1 + mx.abs(t)) + m
+    np.testing.assert_allclose(np.array(out), np.array(ref), rtol=1e-5, atol=1e-6)
+
+
+def test_fused_kernel_comparisons_select_and_integers():
+    a = mx.arange(-50, 51, dtype=mx.int32)
+    f = mx.compile(lambda a: mx.where(a > 3, a * a - 7, mx.maximum(a, -9)) // 1 + (a == 0))
+    g = mx.compile(lambda x: mx.where(mx.isnan(x), 0.0, mx.maximum(x, 0.5)) * (x < 2))
+    x = mx.array([np.nan, -1.0, 0.25, 1.0, 3.0, np.inf, -np.inf])
+    with mx.stream(mx.cpu):
+        ra, rx = f(a), g(x)
+    np.testing.assert_array_equal(np.array(f(a)), np.array(ra))
+    np.testing.assert_array_equal(np.array(g(x)), np.array(rx))
+
+
+def test_transforms_on_the_gpu_match_the_cpu():
+    def loss(w, x):
+        return mx.sum(mx.tanh(x @ w) ** 2)
+
+    w = mx.random.normal((8, 4), key=mx.random.key(0))
+    x = mx.random.normal((5, 8), key=mx.random.key(1))
+    results = {}
+    for dev in (mx.cpu, mx.gpu):
+        with mx.stream(dev):
+            g = mx.grad(loss)(w, x)
+            per_example = mx.vmap(mx.grad(loss), in_axes=(None, 0))(w, x[:, None, :])
+            _, jv = mx.jvp(lambda w: loss(w, x), [w], [mx.ones_like(w)])
+            cg = mx.compile(mx.grad(loss))(w, x)
+            ck = mx.grad(lambda w: mx.checkpoint(loss)(w, x))(w)
+            results[dev] = [g, per_example, jv[0], cg, ck]
+            mx.eval(results[dev])
+    for a, b in zip(results[mx.cpu], results[mx.gpu]):
+        np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-4, atol=1e-5)
+
+
+def test_custom_function_on_the_gpu():
+    @mx.custom_function
+    def f(x):
+        return mx.exp(x)
+
+    @f.vjp
+    def f_vjp(primals, cotangent, output):
+        return (cotangent * 2,)
+
+    x = mx.array([0.0, 1.0, 2.0])
+    assert np.array(mx.grad(lambda x: f(x).sum())(x)).tolist() == [2.0, 2.0, 2.0]
+
+
+def test_bfloat16_on_the_gpu():
+    x = mx.array([1.5, -2.25, 3.0], dtype=mx.bfloat16)
+    y = (x * 2 + 1).astype(mx.float32)
+    assert np.array(y).tolist() == [4.0, -3.5, 7.0]
+
+
+def test_matmul_uses_the_gpu():
+    a = mx.random.normal((256, 128), key=mx.random.key(0))
+    b = mx.random.normal((128, 64), key=mx.random.key(1))
+    c = a @ b
+    mx.eval(c)
+    import cupy
+    assert isinstance(c._node.data, cupy.ndarray)
+    np.testing.assert_allclose(np.array(c), np.array(a) @ np.array(b), rtol=1e-4, atol=1e-4)
