@@ -1,7 +1,10 @@
 """Run every benchmark against the installed peers and write benchmarks/RESULTS.md.
 
-Run: python benchmarks/run.py            (writes benchmarks/RESULTS.md)
-     python benchmarks/run.py --quick    (fewer repeats, for a smoke test)
+Run: python benchmarks/run.py            (the CPU benchmarks: RESULTS.md up to "## GPU")
+     python benchmarks/run.py --gpu      (on an NVIDIA machine: the "## GPU" section;
+                                          MLXPY_GPU_SUITE may hold the GPU test-suite
+                                          summary line to record with it)
+Each command rewrites its own part of RESULTS.md and keeps the other.
 """
 import datetime
 import importlib
@@ -13,6 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import bench_eager  # noqa: E402
+import bench_nn  # noqa: E402
 import bench_transforms  # noqa: E402
 from common import machine  # noqa: E402
 
@@ -20,6 +24,8 @@ from common import machine  # noqa: E402
 def versions():
     out = []
     for name in ["mlxpy", "numpy", "mlx.core", "jax", "torch"]:
+        if name == "mlx.core" and "--gpu" in sys.argv:
+            continue
         try:
             m = importlib.import_module(name)
             out.append(f"{name} {getattr(m, '__version__', '?')}")
@@ -74,8 +80,51 @@ def _parse(text):
     return title, rows
 
 
+GPU_MARK = "\n## GPU"
+
+
+def _split_results(path):
+    """(cpu part, gpu part) of the current RESULTS.md."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return "", ""
+    i = text.find(GPU_MARK)
+    return (text, "") if i < 0 else (text[:i], text[i:])
+
+
+def main_gpu():
+    import bench_gpu
+    path = os.path.join(HERE, "RESULTS.md")
+    parts = [fn() for fn in bench_gpu.ALL]
+    suite = os.environ.get("MLXPY_GPU_SUITE", "").strip()
+    header = [
+        "",
+        "## GPU",
+        "",
+        f"Command: `python benchmarks/run.py --gpu` — {datetime.date.today().isoformat()}, "
+        f"on {bench_gpu.device_summary()}",
+        "",
+        f"Versions: {versions()}, cupy {getattr(bench_gpu.cp, '__version__', '-')}",
+        "",
+        "Every library of a table ran in the same process on the same GPU. Rates (TB/s,",
+        "TFLOP/s): higher is better; times: lower is better; ratios are value / mlxpy's.",
+        "",
+    ]
+    if suite:
+        header += [f"Test suite with the GPU as the default device: {suite}", ""]
+    cpu, _ = _split_results(path)
+    with open(path, "w") as f:
+        f.write(cpu.rstrip("\n") + "\n" + "\n".join(header) + "\n".join(parts))
+    print(f"wrote the GPU section of {path}")
+
+
 def main():
-    sections = [bench_eager.bench_chain, bench_eager.bench_naive_loop] + bench_transforms.ALL
+    if "--gpu" in sys.argv:
+        return main_gpu()
+    sections = ([bench_eager.bench_chain, bench_eager.bench_naive_loop] + bench_transforms.ALL
+                + bench_nn.ALL)
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     parts = []
     for fn in sections:
@@ -100,8 +149,10 @@ def main():
     text = "\n".join(header) + "\n".join(p for p in parts if p)
     if chart([_parse(p) for p in parts if p], os.path.join(HERE, "results.png")):
         text += "\n![ratios to mlxpy](results.png)\n"
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
-        f.write(text)
+    path = os.path.join(HERE, "RESULTS.md")
+    _, gpu = _split_results(path)
+    with open(path, "w") as f:
+        f.write(text + gpu)
     print(f"wrote {os.path.join(HERE, 'RESULTS.md')}")
 
 
