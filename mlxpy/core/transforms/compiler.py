@@ -385,6 +385,7 @@ def infer_shapeless(prog, inputs):
 # -- the user-facing wrapper --------------------------------------------------------------
 
 _CONSTANT_TYPES = (int, float, bool, str, type(None))
+_NO_KWARGS = (dict, ())
 
 
 def _signature(tree, arrays, shapeless):
@@ -498,8 +499,14 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if not _state["enabled"] or trace_state.depth > 0:
             return self.fun(*args, **kwargs)
-        arrays = []
-        sig = _signature((args, kwargs), arrays, self.shapeless)
+        if not kwargs and not self.shapeless and all(type(a) is array for a in args):
+            # The common call, f(x, y, ...) on arrays: the signature _signature builds.
+            arrays = list(args)
+            sig = (tuple, ((tuple, tuple([(a._node.shape, a._node.dtype) for a in args])),
+                           _NO_KWARGS))
+        else:
+            arrays = []
+            sig = _signature((args, kwargs), arrays, self.shapeless)
         n_args = len(arrays)
         cap_sig = None
         if self.inputs is not None:
