@@ -200,3 +200,34 @@ def test_matmul_uses_the_gpu():
     import cupy
     assert isinstance(c._node.data, cupy.ndarray)
     np.testing.assert_allclose(np.array(c), np.array(a) @ np.array(b), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", ["sum_all", "max_rows", "min_keepdims", "sum_two_axes",
+                                  "nan_max", "small"])
+def test_region_then_reduction_runs_as_one_kernel(case):
+    from mlxpy.core.backend.cuda_fusion import RegionReduce
+    x = mx.random.normal((256, 1024), key=mx.random.key(3))
+    y = mx.random.normal((1024,), key=mx.random.key(4))
+    if case == "nan_max":
+        x = mx.where(mx.arange(256 * 1024).reshape(256, 1024) == 777, float("nan"), x)
+    if case == "small":
+        x = x[:4, :8]
+        y = y[:8]
+    fns = {
+        "sum_all": lambda x, y: mx.sum(mx.exp(x * 0.1) * y),
+        "max_rows": lambda x, y: mx.max(mx.tanh(x) + y, axis=-1),
+        "min_keepdims": lambda x, y: mx.min(x * y - 1, axis=1, keepdims=True),
+        "sum_two_axes": lambda x, y: mx.sum(mx.square(x - y), axis=(0, 1)),
+        "nan_max": lambda x, y: mx.max(x + y * 2, axis=-1),
+        "small": lambda x, y: mx.sum(x * y + 1, axis=-1),
+    }
+    f = mx.compile(fns[case])
+    out = f(x, y)
+    mx.eval(out)
+    with mx.stream(mx.cpu):
+        ref = fns[case](x, y)
+    assert out.shape == ref.shape and out.dtype == ref.dtype
+    np.testing.assert_allclose(np.array(out), np.array(ref), rtol=2e-5, atol=1e-3, equal_nan=True)
+    prog = next(iter(f._cache.values()))[0]
+    merged = [p for p, *_ in prog.gpu_plan if isinstance(p, RegionReduce)]
+    assert len(merged) == 1

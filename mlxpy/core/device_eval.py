@@ -43,6 +43,10 @@ def _gpu_module():
         _gpu_backend = cupy_backend
         array_module(_gpu)
         _devices.run_mixed = staticmethod(run_mixed)
+        global _Compiled, _FusedElementwise, _run_fused
+        from .transforms.compiler import Compiled as _Compiled
+        from .transforms.fusion import FusedElementwise as _FusedElementwise
+        _run_fused = cupy_backend.run_fused
         global _FALLBACK_ERRORS
         _FALLBACK_ERRORS += (cupy_backend.cp.cuda.compiler.CompileException,)
         _devices.mixed = True
@@ -50,6 +54,8 @@ def _gpu_module():
 
 
 _FALLBACK_ERRORS = (AttributeError, TypeError, NotImplementedError)
+# Set when the GPU backend loads (importing them here would be circular).
+_Compiled = _FusedElementwise = _run_fused = None
 
 
 def host_data(node):
@@ -196,7 +202,11 @@ def run_mixed(order, start, first, keep_graph):
                 be.use_stream(last_stream)
         if on_gpu:
             inputs = node.inputs
-            if _plain(prim, node, inputs):
+            if type(prim) is _Compiled:
+                # A compiled program: its steps choose their own placement.
+                out = run_program_on_gpu(prim.program, [device_data(n, cp_ndarray)
+                                                        for n in inputs])
+            elif _plain(prim, node, inputs):
                 # The common case, kept lean: the primitive runs on CuPy as it is.
                 datas = []
                 for n in inputs:
@@ -249,7 +259,7 @@ def run_program_on_gpu(prog, inputs):
     if plan is None:
         values = prog.values
         plan = prog.gpu_plan = []
-        for prim, ins, outs, frees in prog.plan:
+        for prim, ins, outs, frees in _gpu_backend.fuse_reductions(prog.plan, prog.outputs):
             dtypes = [values[s].dtype for s in ins] + [values[s].dtype for s in outs]
             plain = (len(outs) == 1 and not prim.host_only and not prim.host_dtypes
                      and prim.gpu_fallback and not (_UNUSUAL & set(dtypes)))
@@ -264,7 +274,13 @@ def run_program_on_gpu(prog, inputs):
         args = [regs[s] for s in ins]
         if plain and type(prim) not in _host_only:
             try:
-                out = prim.eval(gxp, args)
+                out = None
+                if type(prim) is _FusedElementwise:
+                    out = _run_fused(prim, args)
+                    if out is not None and len(out) == 1:
+                        out = out[0]
+                if out is None:
+                    out = prim.eval(gxp, args)
             except _FALLBACK_ERRORS as e:
                 _mark_host_only(prim, e)
                 out = eval_on_gpu(prim, args, dtypes)

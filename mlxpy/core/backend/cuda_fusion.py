@@ -56,6 +56,10 @@ template <typename T> __device__ __forceinline__ T mx_min(T a, T b) {
   return (a < b || a != a) ? a : b; }
 template <typename T> __device__ __forceinline__ T mx_imax(T a, T b) { return a > b ? a : b; }
 template <typename T> __device__ __forceinline__ T mx_imin(T a, T b) { return a < b ? a : b; }
+template <typename T> __device__ __forceinline__ T mx_inf();
+template <> __device__ __forceinline__ float mx_inf<float>() { return __int_as_float(0x7f800000); }
+template <> __device__ __forceinline__ double mx_inf<double>() {
+  return __longlong_as_double(0x7ff0000000000000LL); }
 template <typename T> __device__ __forceinline__ T mx_sigmoid(T x) {
   T e = exp(-fabs(x));
   return x >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e); }
@@ -280,9 +284,62 @@ def _dt_name(npdt):
     return "float16" if npdt == np.float16 else np.dtype(npdt).name
 
 
+class _Codegen:
+    """The per-element code of a region for one input layout: loads and steps."""
+
+    def __init__(self, region, exprs, in_dts, value_dts, layouts, shape):
+        self.region, self.exprs = region, exprs
+        self.in_dts, self.value_dts = in_dts, value_dts
+        self.layouts, self.shape = layouts, shape
+
+    def params(self):
+        return [f"const {_C_TYPES[d]}* __restrict__ in{k}" for k, d in enumerate(self.in_dts)]
+
+    def scalar_prelude(self):
+        return [f"  {_COMPUTE[self.in_dts[k]]} s{k} = mx_ld(in{k}[0]);"
+                for k, (mode, _) in enumerate(self.layouts) if mode == "scalar"]
+
+    def offset(self, k, idx):
+        """The element offset of input k for linear index `idx` of the region."""
+        strides = self.layouts[k][1]
+        shape = self.shape
+        terms = []
+        inner = 1
+        for d in range(len(shape) - 1, -1, -1):
+            if strides[d] != 0:
+                coord = f"(({idx} / {inner}) % {shape[d]})" if d > 0 else f"({idx} / {inner})"
+                terms.append(f"{coord} * ({strides[d]})")
+            inner *= shape[d]
+        return " + ".join(terms) if terms else "0"
+
+    def load(self, k, mode, idx):
+        """An element load that needs no vector register."""
+        if mode in ("vec", "lin"):
+            return f"mx_ld(in{k}[{idx}])"
+        return f"mx_ld(in{k}[{self.offset(k, idx)}])"
+
+    def body(self, load, indent, idx):
+        out = []
+        names = {}
+        for k, (mode, _) in enumerate(self.layouts):
+            if mode == "scalar":
+                names[k] = f"s{k}"
+            else:
+                out.append(f"{indent}{_COMPUTE[self.in_dts[k]]} a{k} = {load(k, mode, idx)};")
+                names[k] = f"a{k}"
+        for (prim, refs, ref_out), form in zip(self.region.steps, self.exprs):
+            args = [names[r[1]] if r[0] == "in" else f"t{r[1]}" for r in refs]
+            dt = self.value_dts[ref_out[1]]
+            e = form.format(*args)
+            if dt == "float16":
+                e = f"mx_r16((float)({e}))"
+            out.append(f"{indent}{_COMPUTE[dt]} t{ref_out[1]} = ({_COMPUTE[dt]})({e});")
+        return out
+
+
 def _source(region, exprs, in_dts, value_dts, layouts, shape, out_refs, I):
-    nd = len(shape)
-    params = [f"const {_C_TYPES[d]}* __restrict__ in{k}" for k, d in enumerate(in_dts)]
+    gen = _Codegen(region, exprs, in_dts, value_dts, layouts, shape)
+    params = gen.params()
     params += [f"{_C_TYPES[value_dts[r[1]]]}* __restrict__ out{k}"
                for k, r in enumerate(out_refs)]
     params += [f"{I} n", f"{I} groups"]
@@ -296,38 +353,7 @@ def _source(region, exprs, in_dts, value_dts, layouts, shape, out_refs, I):
     lines.append('extern "C" __global__ void mlxpy_fused(' + ", ".join(params) + ") {")
     lines.append(f"  {I} stride = ({I})blockDim.x * gridDim.x;")
     lines.append(f"  {I} tid = ({I})blockIdx.x * blockDim.x + threadIdx.x;")
-    for k, (mode, _) in enumerate(layouts):
-        if mode == "scalar":
-            lines.append(f"  {_COMPUTE[in_dts[k]]} s{k} = mx_ld(in{k}[0]);")
-
-    def offset(k, idx):
-        strides = layouts[k][1]
-        terms = []
-        inner = 1
-        for d in range(nd - 1, -1, -1):
-            if strides[d] != 0:
-                coord = f"(({idx} / {inner}) % {shape[d]})" if d > 0 else f"({idx} / {inner})"
-                terms.append(f"{coord} * ({strides[d]})")
-            inner *= shape[d]
-        return " + ".join(terms) if terms else "0"
-
-    def body(load, indent, idx):
-        out = []
-        names = {}
-        for k, (mode, _) in enumerate(layouts):
-            if mode == "scalar":
-                names[k] = f"s{k}"
-            else:
-                out.append(f"{indent}{_COMPUTE[in_dts[k]]} a{k} = {load(k, mode, idx)};")
-                names[k] = f"a{k}"
-        for (prim, refs, ref_out), form in zip(region.steps, exprs):
-            args = [names[r[1]] if r[0] == "in" else f"t{r[1]}" for r in refs]
-            dt = value_dts[ref_out[1]]
-            e = form.format(*args)
-            if dt == "float16":
-                e = f"mx_r16((float)({e}))"
-            out.append(f"{indent}{_COMPUTE[dt]} t{ref_out[1]} = ({_COMPUTE[dt]})({e});")
-        return out
+    lines += gen.scalar_prelude()
 
     # Vector loop: groups of VEC elements.
     lines.append("  for (" + I + " g = tid; g < groups; g += stride) {")
@@ -341,13 +367,9 @@ def _source(region, exprs, in_dts, value_dts, layouts, shape, out_refs, I):
     lines.append(f"      {I} i = g * {VEC} + j;")
 
     def vec_load(k, mode, idx):
-        if mode == "vec":
-            return f"mx_ld(v{k}.v[j])"
-        if mode == "lin":
-            return f"mx_ld(in{k}[{idx}])"
-        return f"mx_ld(in{k}[{offset(k, idx)}])"
+        return f"mx_ld(v{k}.v[j])" if mode == "vec" else gen.load(k, mode, idx)
 
-    lines += body(vec_load, "      ", "i")
+    lines += gen.body(vec_load, "      ", "i")
     for j, r in enumerate(out_refs):
         lines.append(f"      w{j}.v[j] = ({_C_TYPES[value_dts[r[1]]]})(t{r[1]});")
     lines.append("    }")
@@ -355,16 +377,193 @@ def _source(region, exprs, in_dts, value_dts, layouts, shape, out_refs, I):
         lines.append(f"    reinterpret_cast<vec_{value_dts[r[1]]}*>(out{j})[g] = w{j};")
     lines.append("  }")
     # Tail: the last size % VEC elements, one per thread.
-
-    def scalar_load(k, mode, idx):
-        if mode in ("vec", "lin"):
-            return f"mx_ld(in{k}[{idx}])"
-        return f"mx_ld(in{k}[{offset(k, idx)}])"
-
     lines.append(f"  for ({I} i = groups * {VEC} + tid; i < n; i += stride) {{")
-    lines += body(scalar_load, "    ", "i")
+    lines += gen.body(gen.load, "    ", "i")
     for j, r in enumerate(out_refs):
         lines.append(f"    out{j}[i] = ({_C_TYPES[value_dts[r[1]]]})(t{r[1]});")
     lines.append("  }")
     lines.append("}")
     return "\n".join(lines)
+
+
+# -- a region followed by a reduction -------------------------------------------------------
+#
+# sum/max/min over the trailing axes of a region's single output, in one pass: each block
+# reduces one chunk of one row (row = the kept axes, flattened) in registers and shared
+# memory and writes a partial; CuPy then combines the few partials per row. The region's
+# output never exists in memory.
+
+_REDUCE_FORMS = {"Sum": ("0", "({0} + {1})", "sum"),
+                 "Max": ("-mx_inf<{acc}>()", "mx_max({0}, {1})", "max"),
+                 "Min": ("mx_inf<{acc}>()", "mx_min({0}, {1})", "min")}
+# Below this many elements the intermediate is cheap: the plain path is used.
+REDUCE_MIN_ELEMENTS = 1 << 16
+
+
+class _ReducePlan:
+    __slots__ = ("kernel", "rows", "cols", "parts", "out_dtype", "out_shape", "args_tail",
+                 "finish")
+
+
+def run_fused_reduce(region, reduce_prim, inputs):
+    """reduce_prim(region(inputs)) without materializing the region, or None."""
+    cache = region._cuda
+    if cache is False:
+        return None
+    if cache is None:
+        cache = region._cuda = {}
+    key = ("reduce", type(reduce_prim).__name__, reduce_prim.axes, reduce_prim.keepdims,
+           *[x.strides for x in inputs], *[x.shape for x in inputs])
+    plan = cache.get(key)
+    if plan is None:
+        plan = _build_reduce(region, reduce_prim, inputs)
+        cache[key] = plan if plan is not None else False
+    if not plan:
+        return None
+    partials = _ndarray((plan.rows * plan.parts,), plan.out_dtype)
+    plan.kernel((plan.rows * plan.parts,), (THREADS,), (*inputs, partials, *plan.args_tail))
+    if plan.parts == 1:
+        out = partials
+    else:
+        out = getattr(partials.reshape(plan.rows, plan.parts), plan.finish)(axis=1)
+    return out.reshape(plan.out_shape)
+
+
+def _build_reduce(region, reduce_prim, inputs):
+    name = type(reduce_prim).__name__
+    if name not in _REDUCE_FORMS or len(region.outputs) != 1 or region.outputs[0][0] != "t":
+        return None
+    shape = region.infer([_Shape(x.shape) for x in inputs])[0][0]
+    nd = len(shape)
+    axes = tuple(reduce_prim.axes)
+    if not axes or axes != tuple(range(nd - len(axes), nd)):
+        return None  # only trailing axes: each row is contiguous in the region
+    size = 1
+    for d in shape:
+        size *= d
+    out_dt = region.value_dtypes[region.outputs[0][1]].name
+    if out_dt not in ("float32", "float64") or size < REDUCE_MIN_ELEMENTS:
+        return None
+    value_dts = [d.name for d in region.value_dtypes]
+    in_dts = [_dt_name(x.dtype) for x in inputs]
+    if any(d not in _C_TYPES for d in in_dts + value_dts):
+        return None
+    exprs = []
+    for prim, refs, out in region.steps:
+        arg_dts = [in_dts[r[1]] if r[0] == "in" else value_dts[r[1]] for r in refs]
+        form = _form(prim, arg_dts, value_dts[out[1]])
+        if form is None:
+            return None
+        exprs.append(form)
+    layouts = [_layout(x, shape, size) for x in inputs]
+    span = max([size] + [sum(abs(s) * (d - 1) for s, d in zip(st, shape)) + 1
+                         for mode, st in layouts if mode == "strided"])
+    if span >= 2 ** 31 - 1:
+        return None
+    cols = 1
+    for d in shape[nd - len(axes):]:
+        cols *= d
+    rows = size // cols
+    # Enough blocks to fill the GPU, each with a few thousand elements at least.
+    parts = max(1, min(-(-cols // (THREADS * 16)), -(-2048 // rows)))
+    init, combine, finish = _REDUCE_FORMS[name]
+    acc = _COMPUTE[out_dt]
+    gen = _Codegen(region, exprs, in_dts, value_dts, layouts, shape)
+    t_out = f"t{region.outputs[0][1]}"
+    lines = [_PRELUDE,
+             'extern "C" __global__ void mlxpy_fused_reduce(' + ", ".join(
+                 gen.params() + [f"{acc}* __restrict__ partials", "int cols", "int parts"]) + ") {",
+             f"  __shared__ {acc} buf[{THREADS}];"]
+    lines += gen.scalar_prelude()
+    lines += [
+        "  int row = blockIdx.x / parts, part = blockIdx.x % parts;",
+        "  int chunk = (cols + parts - 1) / parts;",
+        "  int lo = part * chunk, hi = min(cols, lo + chunk);",
+        f"  {acc} r = {init.format(acc=acc)};",
+        "  for (int c = lo + threadIdx.x; c < hi; c += blockDim.x) {",
+        "    int i = row * cols + c;",
+    ]
+    lines += gen.body(gen.load, "    ", "i")
+    lines += [
+        f"    r = {combine.format('r', f'({acc}){t_out}')};",
+        "  }",
+        "  buf[threadIdx.x] = r;",
+        "  __syncthreads();",
+        f"  for (int s = {THREADS // 2}; s > 0; s >>= 1) {{",
+        "    if (threadIdx.x < s) buf[threadIdx.x] = " +
+        combine.format("buf[threadIdx.x]", "buf[threadIdx.x + s]") + ";",
+        "    __syncthreads();",
+        "  }",
+        "  if (threadIdx.x == 0) partials[blockIdx.x] = buf[0];",
+        "}",
+    ]
+    src = "\n".join(lines)
+    kernel = _kernels.get(src)
+    if kernel is None:
+        kernel = _kernels[src] = cp.RawKernel(src, "mlxpy_fused_reduce",
+                                             options=("--std=c++17",))
+    plan = _ReducePlan()
+    plan.kernel = kernel
+    plan.rows, plan.cols, plan.parts = rows, cols, parts
+    plan.out_dtype = np.dtype(out_dt)
+    plan.out_shape = _reduced_shape(shape, axes, reduce_prim.keepdims)
+    plan.args_tail = (np.int32(cols), np.int32(parts))
+    plan.finish = finish
+    return plan
+
+
+def _reduced_shape(shape, axes, keepdims):
+    if keepdims:
+        return tuple(1 if k in axes else d for k, d in enumerate(shape))
+    return tuple(d for k, d in enumerate(shape) if k not in axes)
+
+
+class RegionReduce:
+    """A program step: a fused region and the reduction that consumes its output.
+
+    Runs as one kernel where `run_fused_reduce` can; otherwise as the two steps."""
+    host_only = False
+    host_dtypes = ()
+    gpu_fallback = True
+    name = "RegionReduce"
+
+    def __init__(self, region, reduce_prim):
+        self.region = region
+        self.reduce = reduce_prim
+
+    def params(self):
+        return (id(self),)
+
+    def eval(self, xp, inputs):
+        out = run_fused_reduce(self.region, self.reduce, inputs)
+        if out is None:
+            out = self.reduce.eval(xp, [self.region.eval(xp, inputs)])
+        return out
+
+
+def fuse_reductions(steps, outputs):
+    """Merge (region, reduction of its only output) step pairs of a GPU plan.
+
+    `steps` are (prim, ins, outs, frees) in order; `outputs` the program's output slots.
+    The merged step takes the region's place and inputs; the intermediate slot goes."""
+    from ..transforms.fusion import FusedElementwise
+    consumers = {}
+    for k, (prim, ins, outs, frees) in enumerate(steps):
+        for s in ins:
+            consumers.setdefault(s, []).append(k)
+    merged = {}
+    dropped = set()
+    for k, (prim, ins, outs, frees) in enumerate(steps):
+        if not isinstance(prim, FusedElementwise) or len(outs) != 1 or outs[0] in outputs:
+            continue
+        users = consumers.get(outs[0], [])
+        if len(users) != 1:
+            continue
+        j = users[0]
+        red, red_ins, red_outs, red_frees = steps[j]
+        if type(red).__name__ not in _REDUCE_FORMS or red_ins != [outs[0]]:
+            continue
+        step = RegionReduce(prim, red)
+        merged[k] = (step, ins, red_outs, list(frees) + [s for s in red_frees if s != outs[0]])
+        dropped.add(j)
+    return [merged.get(k, st) for k, st in enumerate(steps) if k not in dropped]

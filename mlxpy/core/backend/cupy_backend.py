@@ -136,6 +136,6 @@ def set_memory_limit(limit):
     cp.get_default_memory_pool().set_limit(size=limit)
 
 
-from .cuda_fusion import run_fused  # noqa: E402
+from .cuda_fusion import fuse_reductions, run_fused  # noqa: E402,F401
 
 xp.run_fused = run_fused
