@@ -83,6 +83,10 @@ class CustomTransforms(Primitive):
         from .autodiff import vjp as vjp_transform
         ins = primals[:self.n_in]
         wanted = [k for k in argnums if k < self.n_in]
+        if not wanted:
+            # Only captured arrays need a gradient: they are constants of the function,
+            # so theirs is zero, and the user's rule is not called (as in MLX).
+            return [None] * len(argnums)
         if self.fn.vjp_fn is None:
             _, grads = vjp_transform(lambda *xs: self._inner(list(xs)), ins, list(cotangents))
         else:
@@ -93,8 +97,7 @@ class CustomTransforms(Primitive):
             grads = tree_leaves(result)
             grads = [g if isinstance(g, array) else None for g in grads]
             grads += [None] * (self.n_in - len(grads))
-        return [grads[k] if k < self.n_in else None for k in argnums] if wanted else \
-            [None] * len(argnums)
+        return [grads[k] if k < self.n_in else None for k in argnums]
 
     def jvp(self, primals, tangents, argnums):
         from .autodiff import jvp as jvp_transform
