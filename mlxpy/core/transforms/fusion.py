@@ -1,16 +1,19 @@
 """The fuse pass: elementwise regions of a compiled program become one primitive.
 
-A `FusedElementwise` node runs its region as generated straight-line Python:
-- small arrays: one call per step, no blocking (the overhead is the Python calls);
-- large arrays: the region's leading axis is cut into cache-sized blocks, each
-  block runs every step with NumPy's `out=` into preallocated scratch buffers, and
-  the blocks are spread over a thread pool (NumPy's ufunc loops release the GIL).
+A `FusedElementwise` node runs its region, on the CPU, as
+- a 0-d float region: generated Python on Python floats;
+- a large region (or one whose kernel is compiled already): a generated C kernel
+  (backend/cpu_fusion.py), one pass over memory spread over threads;
+- otherwise generated straight-line Python over NumPy:
+  - small arrays: one call per step, no blocking (the overhead is the Python calls);
+  - large arrays: the region's leading axis is cut into cache-sized blocks, each
+    block runs every step with NumPy's `out=` into preallocated scratch buffers, and
+    the blocks are spread over a thread pool (NumPy's ufunc loops release the GIL).
 An intermediate of the region never exists at full size.
 """
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
+from ..backend import cpu_fusion
 from ..primitives.base import Primitive
 from ..primitives import elementwise as E
 from .compiler import Instr, Value
@@ -21,22 +24,13 @@ from .compiler import Instr, Value
 BLOCK_ELEMENTS = 1 << 17
 # Below this many elements a region runs unblocked on one thread.
 PARALLEL_MIN_ELEMENTS = 1 << 18
-
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _threads():
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def _get_pool():
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="mlxpy-fused")
-    return _pool
+# A region of at least this many elements compiles a C kernel (a compilation takes
+# ~0.1-0.5 s once, then comes from the disk cache)...
+NATIVE_MIN_ELEMENTS = 1 << 16
+# ...and one of at least this many elements times steps uses a kernel that is compiled
+# already: a call costs ~4 us, as much as a few NumPy ufunc calls on small arrays (2
+# steps: even at 4K elements, ahead at 16K; 9 steps: ahead from 1K).
+NATIVE_CACHED_MIN_WORK = 1 << 13
 
 
 def _is_elementwise(prim):
@@ -61,7 +55,7 @@ class FusedElementwise(Primitive):
     """
     compiled_only = True
     __slots__ = ("steps", "outputs", "out_specs", "shape", "value_dtypes", "in_shapes",
-                 "_small", "_block", "_scalar", "_cuda")
+                 "_small", "_block", "_scalar", "_cuda", "_native")
 
     def __init__(self, steps, outputs, out_specs, shape):
         self.steps = steps
@@ -72,6 +66,7 @@ class FusedElementwise(Primitive):
         self._block = None
         self._scalar = None
         self._cuda = None  # per-layout CUDA kernels (backend/cuda_fusion.py), or False
+        self._native = None  # per-layout C kernels (backend/cpu_fusion.py), or False
         self.in_shapes = None
 
     @property
@@ -158,16 +153,21 @@ class FusedElementwise(Primitive):
         return ns["run"], scratch_dtypes
 
     def _compile_scalar(self):
-        """run(ins) on Python floats for 0-d float regions, or None if a step has no
+        """run(xp, ins) on Python floats for 0-d float regions, or None if a step has no
         float form. NumPy calls on 0-d arrays cost ~0.5 us each; a Python float
         operation ~50 ns. The region computes in double precision and rounds once at
         the end, which is never less accurate than rounding after every step."""
         if self.shape != () or any(d.name not in ("float32", "float64")
                                    for d in self.value_dtypes):
             return None
-        lines = ["def run(ins):"]
         n_in = 1 + max([r[1] for _, refs, _ in self.steps for r in refs if r[0] == "in"],
                        default=-1)
+        # None for inputs that are not 0-d (a shapeless replay): the general path.
+        # The functions bound as defaults: a local is read faster than a global.
+        bound = ", ".join(f"{n}={n}" for n in _SCALAR_NAMESPACE)
+        lines = [f"def run(xp, ins, {bound}):",
+                 "    if " + " or ".join(f"ins[{k}].shape" for k in range(n_in) or [0]) + ":",
+                 "        return None"]
         for k in range(n_in):
             lines.append(f"    i{k} = ins[{k}].item()")
         for prim, refs, out in self.steps:
@@ -176,9 +176,11 @@ class FusedElementwise(Primitive):
                 return None
             args = [("i" if r[0] == "in" else "t") + str(r[1]) for r in refs]
             lines.append(f"    t{out[1]} = " + template.format(*args))
-        rets = ", ".join(("i" if r[0] == "in" else "t") + str(r[1]) for r in self.outputs)
+        rets = ", ".join(f"xp.asarray({'i' if r[0] == 'in' else 't'}{r[1]}, dtype=_d{k})"
+                         for k, r in enumerate(self.outputs))
         lines.append(f"    return ({rets},)")
         ns = dict(_SCALAR_NAMESPACE)
+        ns.update({f"_d{k}": d.np for k, (_, d) in enumerate(self.out_specs)})
         exec("\n".join(lines), ns)  # noqa: S102 - generated from the region's own steps
         return ns["run"]
 
@@ -188,26 +190,31 @@ class FusedElementwise(Primitive):
             outs = xp.run_fused(self, inputs)
             if outs is not None:
                 return outs[0] if len(outs) == 1 else outs
+        scalar = self._scalar
+        if scalar is None:
+            scalar = self._scalar = self._compile_scalar() or False
+        if scalar:
+            try:
+                outs = scalar(xp, inputs)
+            except (ArithmeticError, ValueError):
+                outs = None  # inf/nan territory: the NumPy path gives IEEE results
+            if outs is not None:
+                return outs[0] if len(outs) == 1 else outs
         in_shapes = self.in_shapes
         if in_shapes is not None and len(inputs) == len(in_shapes) and all(
                 x.shape == s for x, s in zip(inputs, in_shapes)):
             shape = self.shape
         else:
             shape = self.infer([_Shape(x.shape) for x in inputs])[0][0]
-        if not shape and self._scalar is not False:
-            if self._scalar is None:
-                self._scalar = self._compile_scalar() or False
-            if self._scalar:
-                try:
-                    outs = self._scalar(inputs)
-                except (ArithmeticError, ValueError):
-                    pass  # inf/nan territory: the NumPy path gives IEEE results
-                else:
-                    res = [xp.asarray(o, dtype=d.np) for o, (_, d) in zip(outs, self.out_specs)]
-                    return res[0] if len(res) == 1 else res
         size = 1
         for d in shape:
             size *= d
+        if size * len(self.steps) >= NATIVE_CACHED_MIN_WORK and self._native is not False \
+                and xp.name == "numpy" and cpu_fusion.enabled:
+            outs = cpu_fusion.run_fused(self, inputs, shape, size,
+                                        size >= NATIVE_MIN_ELEMENTS)
+            if outs is not None:
+                return outs[0] if len(outs) == 1 else outs
         P = [p for p, _, _ in self.steps]
         if size < PARALLEL_MIN_ELEMENTS or not shape or xp.name != "numpy":
             if self._small is None:
@@ -228,22 +235,16 @@ class FusedElementwise(Primitive):
                for x, s in zip(inputs, sliced)]
         bounds = list(range(0, rows, rows_per_block)) + [rows]
         chunks = [(bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
-        n_workers = min(_threads(), len(chunks))
         block_shape = (rows_per_block,) + shape[1:]
+        scratch = threading.local()
 
-        def work(part):
-            bufs = [xp.empty(block_shape, dtype=d.np) for d in scratch_dtypes]
-            for lo, hi in part:
-                run(xp, ins, outs, lo, hi, bufs, P, sliced)
+        def work(k):
+            bufs = getattr(scratch, "bufs", None)
+            if bufs is None:
+                bufs = scratch.bufs = [xp.empty(block_shape, dtype=d.np) for d in scratch_dtypes]
+            run(xp, ins, outs, chunks[k][0], chunks[k][1], bufs, P, sliced)
 
-        parts = [chunks[w::n_workers] for w in range(n_workers)]
-        if n_workers == 1:
-            work(parts[0])
-        else:
-            futures = [_get_pool().submit(work, p) for p in parts[1:]]
-            work(parts[0])
-            for f in futures:
-                f.result()
+        cpu_fusion.run_parallel(work, len(chunks))
         return outs[0] if len(outs) == 1 else outs
 
 
