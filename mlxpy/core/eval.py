@@ -22,6 +22,20 @@ _lock = threading.RLock()
 _data_of = attrgetter("data")
 _pending = []
 _worker = None
+# Per array module, each primitive class's `direct_ufunc` as a ufunc (or None): one
+# dict lookup in the loop instead of two attribute lookups.
+_direct_functions = {}
+
+
+def _direct_function(xp, prim_class):
+    """The ufunc a primitive's eval is exactly, or None. Functions that are not ufuncs
+    (the backend's erf) take the general path, which checks whether the result owns
+    its buffer."""
+    name = prim_class.direct_ufunc
+    if name is None:
+        return None
+    fn = getattr(xp, name)
+    return fn if type(fn) is type(xp.add) else None
 
 
 class _Devices:
@@ -68,30 +82,24 @@ def _run(roots):
                 from .device_eval import run_mixed
                 return run_mixed(order, i, node, keep_graph)
             xp = array_module(last_stream.device.type)
-        direct = prim.direct_ufunc
-        if direct is not None:
+            direct_fns = _direct_functions.setdefault(xp, {})
+        try:
+            fn = direct_fns[type(prim)]
+        except KeyError:
+            fn = direct_fns[type(prim)] = _direct_function(xp, type(prim))
+        if fn is not None:
             ins = node.inputs
             if len(ins) == 1:
-                out = getattr(xp, direct)(ins[0].data)
+                out = fn(ins[0].data)
             else:
-                out = getattr(xp, direct)(ins[0].data, ins[1].data)
-        else:
+                out = fn(ins[0].data, ins[1].data)
+            # A ufunc's result is always a buffer of its own.
+            n = out.nbytes
+        elif node.siblings is None:
             out = prim.eval(xp, list(map(_data_of, node.inputs)))
-        siblings = node.siblings
-        if siblings is None:
-            # set_data, inlined: this loop is the hot path of every evaluation.
-            node.data = out
-            if out.base is None:
-                n = out.nbytes
-                node.nbytes = n
-                active = memory.active = memory.active + n
-                if active > memory.peak:
-                    memory.peak = active
-            if not keep_graph:
-                node.prim = None
-                node.inputs = None
+            n = out.nbytes if out.base is None else 0
         else:
-            for s, o in zip(siblings, out):
+            for s, o in zip(node.siblings, prim.eval(xp, list(map(_data_of, node.inputs)))):
                 s.set_data(o)
                 if not keep_graph:
                     s.prim = None
@@ -99,6 +107,17 @@ def _run(roots):
                     # Siblings refer to each other: drop the cycle so that each
                     # output's buffer goes as soon as its own handle does.
                     s.siblings = None
+            continue
+        # set_data, inlined: this loop is the hot path of every evaluation.
+        node.data = out
+        if n:
+            node.nbytes = n
+            active = memory.active = memory.active + n
+            if active > memory.peak:
+                memory.peak = active
+        if not keep_graph:
+            node.prim = None
+            node.inputs = None
 
 
 def _placeholder_message():
@@ -109,14 +128,22 @@ def _placeholder_message():
 
 
 def _tree_nodes(trees, out):
+    """The nodes of the arrays in `trees`, in no particular order (evaluation sorts)."""
     from .array import array
+    append = out.append
     stack = list(trees)
     while stack:
         t = stack.pop()
-        if isinstance(t, array):
-            out.append(t._node)
+        if type(t) is array or isinstance(t, array):
+            append(t._node)
         elif isinstance(t, (list, tuple)):
-            stack.extend(t)
+            # A flat list of arrays is the common tree: its arrays are taken here,
+            # only its other items go through the stack.
+            for x in t:
+                if type(x) is array:
+                    append(x._node)
+                else:
+                    stack.append(x)
         elif isinstance(t, dict):
             stack.extend(t.values())
     return out
@@ -124,9 +151,7 @@ def _tree_nodes(trees, out):
 
 def eval(*trees):
     """Evaluate every array in the given pytrees (lists, tuples, dicts); other leaves are ignored."""
-    nodes = _tree_nodes(trees, [])
-    nodes.reverse()
-    eval_nodes(nodes)
+    eval_nodes(_tree_nodes(trees, []))
 
 
 def async_eval(*trees):
@@ -147,7 +172,6 @@ def async_eval(*trees):
     nodes = _tree_nodes(trees, [])
     if not nodes:
         return
-    nodes.reverse()
     if _worker is None:
         _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlxpy-async-eval")
 

@@ -16,9 +16,40 @@ from operator import attrgetter
 _next_seq = itertools.count().__next__
 
 
-class Node:
+class _Fields:
+    """What every node holds. The node classes below differ only in how they are made
+    and in whether they give back the bytes they own."""
     __slots__ = ("shape", "dtype", "prim", "inputs", "siblings", "data", "stream", "nbytes",
                  "seq", "__weakref__")
+
+    def set_data(self, data):
+        self.data = data
+        if getattr(data, "base", 1) is None:
+            n = data.nbytes
+            self.nbytes = n
+            memory.active += n
+            if memory.active > memory.peak:
+                memory.peak = memory.active
+
+    def __repr__(self):
+        p = type(self.prim).__name__ if self.prim is not None else "-"
+        return f"Node({p}, shape={self.shape}, dtype={self.dtype.name})"
+
+
+class RawNode(_Fields):
+    """A node without a constructor: the hottest paths (binary and unary elementwise
+    ops, x[i]) make one with `RawNode()` and a store per field, half the cost of calling
+    a class with a Python `__init__`. They must set every field `Node.__init__` sets."""
+    __slots__ = ()
+
+    def __del__(self):
+        if self.nbytes:
+            memory.active -= self.nbytes
+
+
+class Node(RawNode):
+    """A node of the graph (see the module docstring)."""
+    __slots__ = ()
 
     def __init__(self, shape, dtype, prim, inputs, stream):
         self.seq = _next_seq()
@@ -33,22 +64,13 @@ class Node:
         # Bytes this node's buffer owns (0 for views and unevaluated nodes).
         self.nbytes = 0
 
-    def __del__(self):
-        if self.nbytes:
-            memory.active -= self.nbytes
 
-    def set_data(self, data):
-        self.data = data
-        if getattr(data, "base", 1) is None:
-            n = data.nbytes
-            self.nbytes = n
-            memory.active += n
-            if memory.active > memory.peak:
-                memory.peak = memory.active
-
-    def __repr__(self):
-        p = type(self.prim).__name__ if self.prim is not None else "-"
-        return f"Node({p}, shape={self.shape}, dtype={self.dtype.name})"
+class ViewNode(_Fields):
+    """An evaluated leaf whose data is a view of another node's buffer (`x[i]` of an
+    evaluated `x`), made field by field as a `RawNode` is. It owns no bytes, so it has
+    no `__del__`: that is a Python call per node, a good part of the cost of the many
+    small views that eager loops make."""
+    __slots__ = ()
 
 
 class _Memory:
@@ -95,20 +117,21 @@ def topo_sort(roots):
     """Unevaluated nodes that `roots` need, inputs before users, without recursion.
 
     Evaluated nodes are leaves and are left out. The walk only collects; creation
-    order (`Node.seq`) gives the order.
+    order (`Node.seq`) gives the order. Nodes hash by identity, so the set holds
+    them directly.
     """
     todo = []
     seen = set()
-    for r in roots:
-        if r.data is None and id(r) not in seen:
-            seen.add(id(r))
-            todo.append(r)
     append = todo.append
     add = seen.add
+    for r in roots:
+        if r.data is None and r not in seen:
+            add(r)
+            append(r)
     for node in todo:
         for i in node.inputs:
-            if i.data is None and id(i) not in seen:
-                add(id(i))
+            if i.data is None and i not in seen:
+                add(i)
                 append(i)
     if len(todo) > 1:
         todo.sort(key=_by_seq)

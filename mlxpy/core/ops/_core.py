@@ -7,17 +7,20 @@ import numpy as np
 from .. import dtypes as _dt
 from ..array import array, wrap, constant_node
 from ..convert import to_node, _scalar_dtype
-from ..device import resolve_stream, current_stream
+from ..device import resolve_stream, current_stream, _state as _stream_state
 from ..graph import Node
 
 _Node = Node
 _array = array
+_new = object.__new__
 
 
 def make(prim, inputs, stream):
     """One output node of `prim` on input nodes, wrapped in a handle."""
     shape, dtype = prim.infer(inputs)
-    return wrap(_Node(shape, dtype, prim, inputs, stream))
+    out = _new(_array)  # wrap(), inlined: every op that is not elementwise ends here
+    out._node = _Node(shape, dtype, prim, inputs, stream)
+    return out
 
 
 def make_multi(prim, inputs, stream):
@@ -29,7 +32,7 @@ def make_multi(prim, inputs, stream):
 
 
 def stream_of(stream, where):
-    return current_stream() if stream is None else resolve_stream(stream, where)
+    return _stream_state.current if stream is None else resolve_stream(stream, where)
 
 
 def node_of(x, where):
@@ -101,7 +104,8 @@ def scalar_node(value, dtype, where):
     loop makes no new node for the 0.5. Floats equal to 0 are not cached, since 0.0
     and -0.0 compare equal.
     """
-    key = (value, dtype)
+    # Keyed by the dtype's name: a str hashes in C, a Dtype through its Python __hash__.
+    key = (value, dtype.name)
     try:
         return _SCALAR_CACHE[key]
     except (KeyError, TypeError):

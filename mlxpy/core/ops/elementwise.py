@@ -10,11 +10,11 @@ import operator
 
 from .. import dtypes as _dt
 from ..array import array, wrap
-from ..graph import Node
+from ..graph import Node, RawNode as _RawNode, _next_seq
 from ..primitives import elementwise as P
 from ._core import (binary_nodes, cast_node, make, stream_of, attach_methods, operand_node,
                     scalar_node, _SCALAR_CACHE)
-from ..device import current_stream as _current_stream
+from ..device import _state as _stream_state
 
 __all__ = [
     "abs", "negative", "positive", "square", "sqrt", "rsqrt", "reciprocal", "exp", "expm1",
@@ -32,7 +32,7 @@ __all__ = [
 
 _array = array
 _Node = Node
-_new_array = wrap
+_new = object.__new__
 
 
 def _operand(x, where):
@@ -57,25 +57,51 @@ def _no_complex(n, where):
 # -- binary arithmetic -------------------------------------------------------------------
 
 def _binary_op(prim, name, doc):
-    # The hot path of every arithmetic operator: no make(), no infer() when the shapes
-    # agree, and a Python float next to a floating array (weakly typed: it takes the
-    # array's dtype) goes straight to the shared constant node, with no checks to run.
+    # The hot path of every arithmetic operator. The common operands skip the general
+    # promotion: two arrays of one dtype, and a Python float next to a floating array
+    # (weakly typed: it takes the array's dtype, so it is the shared constant node,
+    # with no checks to run). The node is built field by field (see graph.RawNode).
+    infer = prim.infer
+
     def op(a, b, /, *, stream=None):
-        s = _current_stream() if stream is None else stream_of(stream, name)
+        s = _stream_state.current if stream is None else stream_of(stream, name)
         if type(a) is _array:
             na = a._node
-            if type(b) is float and na.dtype.kind == "f":
-                nb = _SCALAR_CACHE.get((b, na.dtype)) or scalar_node(b, na.dtype, name)
-                return _new_array(_Node(na.shape, na.dtype, prim, [na, nb], s))
-        elif type(b) is _array and type(a) is float:
+            tb = type(b)
+            if tb is _array and na.dtype is b._node.dtype:
+                nb = b._node
+                shape = na.shape
+                if shape != nb.shape:
+                    shape = infer((na, nb))[0]
+            elif tb is float and na.dtype.kind == "f":
+                nb = _SCALAR_CACHE.get((b, na.dtype.name)) or scalar_node(b, na.dtype, name)
+                shape = na.shape
+            else:
+                shape = None
+        elif type(a) is float and type(b) is _array and b._node.dtype.kind == "f":
             nb = b._node
-            if nb.dtype.kind == "f":
-                na = _SCALAR_CACHE.get((a, nb.dtype)) or scalar_node(a, nb.dtype, name)
-                return _new_array(_Node(nb.shape, nb.dtype, prim, [na, nb], s))
-        na, nb = binary_nodes(a, b, name, s)
-        sa, sb = na.shape, nb.shape
-        shape = sa if sa == sb else prim.infer((na, nb))[0]
-        return _new_array(_Node(shape, na.dtype, prim, [na, nb], s))
+            na = _SCALAR_CACHE.get((a, nb.dtype.name)) or scalar_node(a, nb.dtype, name)
+            shape = nb.shape
+        else:
+            shape = None
+        if shape is None:
+            na, nb = binary_nodes(a, b, name, s)
+            shape = na.shape
+            if shape != nb.shape:
+                shape = infer((na, nb))[0]
+        n = _RawNode()
+        n.seq = _next_seq()
+        n.shape = shape
+        n.dtype = nb.dtype
+        n.prim = prim
+        n.inputs = [na, nb]
+        n.stream = s
+        n.siblings = None
+        n.data = None
+        n.nbytes = 0
+        out = _new(_array)
+        out._node = n
+        return out
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -391,14 +417,27 @@ def _unary_op(prim, name, to_float=False, real_only=False, doc=None):
     """A unary op; `to_float` promotes integer and boolean inputs to float32 first and
     `real_only` refuses complex input."""
     def op(a, /, *, stream=None):
-        s = _current_stream() if stream is None else stream_of(stream, name)
+        s = _stream_state.current if stream is None else stream_of(stream, name)
         n = a._node if type(a) is _array else _operand(a, name)
         kind = n.dtype.kind
         if to_float and kind not in "fc":
             n = cast_node(n, _dt.float32, s)
         elif real_only and kind == "c":
             raise ValueError(f"[{name}] Not supported for complex64.")
-        return wrap(_Node(n.shape, n.dtype, prim, [n], s))
+        # Built field by field (see graph.RawNode): the hot path of every math function.
+        node = _RawNode()
+        node.seq = _next_seq()
+        node.shape = n.shape
+        node.dtype = n.dtype
+        node.prim = prim
+        node.inputs = [n]
+        node.stream = s
+        node.siblings = None
+        node.data = None
+        node.nbytes = 0
+        out = _new(_array)
+        out._node = node
+        return out
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op

@@ -17,8 +17,8 @@ import numpy as np
 from .. import dtypes as _dt
 from ..array import array, wrap
 from ..convert import to_node
-from ..device import current_stream
-from ..graph import Node
+from ..device import current_stream, _state as _stream_state
+from ..graph import Node, ViewNode as _ViewNode, _next_seq
 from ..primitives import indexing as P
 from ..primitives.creation import Full as _Full
 from ..primitives.indexing import ARRAY, indexed_shape as _indexed_shape
@@ -172,70 +172,64 @@ def _getitem(self, key):
     """
     node = self._node
     t = type(key)
-    # Fast paths, one node each with wrap() and Slice() inlined: x[i], and tuples of
-    # ints and full slices such as x[:, i].
+    # Fast paths for x[i] and for tuples of ints and full slices such as x[:, i]: they
+    # make the ints non-negative and find the result's shape, then share the tail.
     if t is int:
         shape = node.shape
-        if shape:
-            d = shape[0]
-            i = key + d if key < 0 else key
-            if 0 <= i < d:
-                s = _current_stream()
-                if node.prim is None and node.stream is s and node.data is not None:
-                    return _view(node, (i, _ELLIPSIS), shape[1:], s)
-                prim = _new(_Slice)
-                prim.key = (i,)
-                out = _new(_array)
-                out._node = _Node(shape[1:], node.dtype, prim, [node], s)
-                return out
+        if not shape or not -shape[0] <= key < shape[0]:
+            return _getitem_general(node, key)
+        if key < 0:
+            key += shape[0]
+        out_shape = shape[1:]
     elif t is tuple:
         shape = node.shape
-        if len(key) <= len(shape):
-            out = []
-            axis = 0
-            negative = False
-            for k in key:
-                tk = type(k)
-                if tk is int:
-                    d = shape[axis]
-                    if k < 0:
-                        k += d
-                        negative = True
-                    if k < 0 or k >= d:
-                        break
-                elif tk is _pyslice and k.start is None and k.stop is None and k.step is None:
-                    out.append(shape[axis])
-                else:
-                    break
-                axis += 1
+        if len(key) > len(shape):
+            return _getitem_general(node, key)
+        out = []
+        axis = 0
+        for k in key:
+            tk = type(k)
+            if tk is int:
+                d = shape[axis]
+                if not -d <= k < d:
+                    return _getitem_general(node, key)
+                if k < 0:
+                    # Rare: the key is rebuilt with the int made non-negative.
+                    key = key[:axis] + (k + d,) + key[axis + 1:]
+            elif tk is _pyslice and k.start is None and k.stop is None and k.step is None:
+                out.append(shape[axis])
             else:
-                if axis < len(shape):
-                    out.extend(shape[axis:])
-                if negative:
-                    key = tuple(k + d if type(k) is int and k < 0 else k
-                                for k, d in zip(key, shape))
-                s = _current_stream()
-                if node.prim is None and node.stream is s and node.data is not None:
-                    return _view(node, key + (_ELLIPSIS,), tuple(out), s)
-                prim = _new(_Slice)
-                prim.key = key
-                result = _new(_array)
-                result._node = _Node(tuple(out), node.dtype, prim, [node], s)
-                return result
-    return _getitem_general(node, key)
-
-
-def _view(node, np_key, shape, stream):
-    """A basic-index read of an evaluated array that is no longer part of any graph.
-
-    The result is a NumPy view: taking it costs no more than describing it, allocates
-    nothing, and can never be wrong later since buffers are immutable; so it is made
-    now, and evaluation has nothing to do for it. Arrays that are still part of a graph
-    (transform tracers, unevaluated results) take the lazy path.
-    """
-    out = _Node(shape, node.dtype, None, None, stream)
-    out.data = node.data[np_key]
-    out = _wrap(out)
+                return _getitem_general(node, key)
+            axis += 1
+        out_shape = tuple(out) + shape[axis:] if axis < len(shape) else tuple(out)
+    else:
+        return _getitem_general(node, key)
+    s = _stream_state.current
+    data = node.data
+    if data is not None and node.prim is None and node.stream is s:
+        # A read of an evaluated array that is no longer part of any graph: the NumPy
+        # view costs no more than describing it, allocates nothing, and can never be
+        # wrong later since buffers are immutable; so it is taken now, in a ViewNode
+        # built field by field (see graph.RawNode). Arrays that are still part of a graph
+        # (transform tracers, unevaluated results) stay lazy.
+        n = _ViewNode()
+        n.seq = _next_seq()
+        n.shape = out_shape
+        n.dtype = node.dtype
+        n.prim = None
+        n.inputs = None
+        n.stream = s
+        n.siblings = None
+        # A trailing ... keeps a 0-d result an array rather than a NumPy scalar.
+        n.data = data[key] if out_shape else data[(key, _ELLIPSIS) if t is int
+                                                  else key + (_ELLIPSIS,)]
+        n.nbytes = 0
+    else:
+        prim = _new(_Slice)
+        prim.key = (key,) if t is int else key
+        n = _Node(out_shape, node.dtype, prim, [node], s)
+    out = _new(_array)
+    out._node = n
     return out
 
 
