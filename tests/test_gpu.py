@@ -218,7 +218,7 @@ def test_region_then_reduction_runs_as_one_kernel(case):
         "max_rows": lambda x, y: mx.max(mx.tanh(x) + y, axis=-1),
         "min_keepdims": lambda x, y: mx.min(x * y - 1, axis=1, keepdims=True),
         "sum_two_axes": lambda x, y: mx.sum(mx.square(x - y), axis=(0, 1)),
-        "nan_max": lambda x, y: mx.max(x + y * 2, axis=-1),
+        "nan_max": lambda x, y: mx.max((x + y) * 2, axis=-1),
         "small": lambda x, y: mx.sum(x * y + 1, axis=-1),
     }
     f = mx.compile(fns[case])
