@@ -53,10 +53,20 @@ def _conj(x):
 
 
 def _scale(g, d):
-    """g * d, skipping the product when the factor is the number 1."""
-    if not isinstance(d, mx.array) and d == 1:
-        return g
+    """g * d, skipping the product when a factor is 1: the number, or the scalar
+    constant 1 that seeds `grad` (when d has its dtype, d is exactly the product)."""
+    if not isinstance(d, mx.array):
+        if d == 1:
+            return g
+    elif _is_unit(g._node) and d._node.dtype is g._node.dtype:
+        return d
     return g * d
+
+
+def _is_unit(n):
+    # Real only: a complex 1 times an infinity has a nan part.
+    return (n.prim is None and not n.shape and n.data is not None
+            and n.dtype.kind in "fiu" and n.data == 1)
 
 
 def _mark_direct(cls, base):

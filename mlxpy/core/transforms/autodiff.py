@@ -3,17 +3,20 @@
 `vjp` and `jvp` trace the function on copies of its inputs, sort the graph between
 those copies and the outputs once, and call each primitive's rule. Rules are written
 with public ops, so derivatives are graphs too and every transform composes with
-every other.
+every other. A walk over a graph of a shape seen before replays the nodes the rules
+built then (rule_cache.py).
 
 >>> import mlxpy.core as mx
 >>> mx.grad(mx.sin)(mx.array(0.0))
 array(1, dtype=float32)
 """
 from ..array import array, wrap
-from ..graph import Node, graph_sort, trace_state
+from ..graph import Node, trace_state, _by_seq
 from ..primitives.transforms import COPY
 from .tree import flatten_arrays, replace_arrays
-from ..ops.creation import ones_like, zeros_like
+from .rule_cache import cached_walk
+from ..ops.creation import zeros_like
+from ..ops._core import scalar_node
 from ..ops.elementwise import add
 
 
@@ -36,87 +39,149 @@ class tracing:
         trace_state.depth -= 1
 
 
-def _tape(input_nodes, output_nodes):
-    """Nodes between inputs and outputs that depend on an input, in forward order."""
-    stop = {id(n) for n in input_nodes}
-    order = graph_sort(output_nodes, stop)
-    active = set(stop)
+def dependents(input_nodes, output_nodes):
+    """The nodes between inputs and outputs that depend on an input, in forward order
+    (the tape every transform walks), and the set of those nodes and of the inputs."""
+    active = set(input_nodes)
+    if not active:
+        return [], active
+    # Nodes are numbered as they are made, after their inputs: a node older than every
+    # input cannot depend on one, so the walk stops there, and sorting by number is a
+    # topological order (multi-output siblings come before all of their users).
+    oldest = min(map(_by_seq, input_nodes))
+    seen = set(active)
+    found = []
+    for o in output_nodes:
+        if o.seq > oldest and o not in seen:
+            seen.add(o)
+            found.append(o)
+    add = seen.add
+    append = found.append
+    for n in found:
+        for i in n.inputs or ():
+            if i.seq > oldest and i not in seen:
+                add(i)
+                append(i)
+    found.sort(key=_by_seq)
     tape = []
-    for n in order:
-        key = id(n)
-        if key in active or not n.inputs:
-            continue
-        for i in n.inputs:
-            if id(i) in active:
-                active.add(key)
+    for n in found:
+        for i in n.inputs or ():
+            if i in active:
+                active.add(n)
                 tape.append(n)
                 break
     return tape, active
 
 
-def _outputs_of(node):
-    return node.siblings if node.siblings is not None else (node,)
+def _rule_args(inputs, active, shown):
+    """The handles of a node's inputs, and the positions of those in `active`.
+    `shown` (when recording a walk) maps leaves to the copies rules see instead."""
+    if len(inputs) == 1:
+        args, argnums = [wrap(inputs[0])], [0] if inputs[0] in active else []
+    elif len(inputs) == 2:
+        a, b = inputs
+        in_a = a in active
+        in_b = b in active
+        args = [wrap(a), wrap(b)]
+        argnums = ([0, 1] if in_b else [0]) if in_a else [1] if in_b else []
+    else:
+        args = [wrap(i) for i in inputs]
+        argnums = [j for j, i in enumerate(inputs) if i in active]
+    if shown:
+        args = [wrap(shown[i]) if i in shown else a for a, i in zip(args, inputs)]
+    return args, argnums
 
 
 def vjp_graph(input_nodes, output_nodes, cotangents):
     """Cotangents (arrays or None) of `input_nodes` given those of `output_nodes`."""
-    tape, active = _tape(input_nodes, output_nodes)
+    tape, active = dependents(input_nodes, output_nodes)
+
+    def walk(cotangents, shown):
+        return _vjp_walk(tape, active, input_nodes, output_nodes, cotangents, shown), None
+    return cached_walk("vjp", walk, input_nodes, tape, cotangents, output_nodes)[0]
+
+
+def _vjp_walk(tape, active, input_nodes, output_nodes, cotangents, shown):
     cot = {}
     for o, c in zip(output_nodes, cotangents):
-        if c is None:
-            continue
-        prev = cot.get(id(o))
-        cot[id(o)] = c if prev is None else add(prev, c)
-    # The siblings of a multi-output node sit at different places in the tape; its
-    # rule runs at the earliest one, once every sibling's users have given cotangents.
-    # (Keyed by the first output node, not the tuple: a one-output node's tuple is
-    # fresh each time, and a freed tuple's id comes back for another node's.)
-    earliest = {}
-    for k, n in enumerate(tape):
-        if n.siblings is not None:
-            earliest.setdefault(id(n.siblings[0]), k)
+        if c is not None:
+            prev = cot.get(o)
+            cot[o] = c if prev is None else add(prev, c)
+    pop = cot.pop
+    get = cot.get
     for k in range(len(tape) - 1, -1, -1):
         n = tape[k]
-        outs = _outputs_of(n)
-        if n.siblings is not None and earliest[id(outs[0])] != k:
-            continue
-        cts = [cot.pop(id(o), None) for o in outs]
-        if all(c is None for c in cts):
-            continue
-        out_handles = [wrap(o) for o in outs]
-        cts = [zeros_like(h) if c is None else c for c, h in zip(cts, out_handles)]
-        inputs = n.inputs
-        argnums = [k for k, i in enumerate(inputs) if id(i) in active]
-        grads = n.prim.vjp([wrap(i) for i in inputs], cts, argnums, out_handles)
-        for k, g in zip(argnums, grads):
-            if g is None:
+        group = n.siblings
+        if group is None:
+            c = pop(n, None)
+            if c is None:
                 continue
-            key = id(inputs[k])
-            prev = cot.get(key)
-            cot[key] = g if prev is None else add(prev, g)
-    return [cot.get(id(n)) for n in input_nodes]
+            inputs = n.inputs
+            if n.prim is COPY:
+                # The tracers of inner transforms: the cotangent passes straight through.
+                key = inputs[0]
+                prev = get(key)
+                cot[key] = c if prev is None else add(prev, c)
+                continue
+            outs = [wrap(n)]
+            cts = [c]
+        else:
+            # In creation order every user of a sibling comes after all the siblings, so
+            # the first one met walking back has every cotangent its group will get; the
+            # others then find theirs taken.
+            cts = [pop(o, None) for o in group]
+            if all(c is None for c in cts):
+                continue
+            outs = [wrap(o) for o in group]
+            cts = [zeros_like(h) if c is None else c for c, h in zip(cts, outs)]
+            inputs = n.inputs
+        args, argnums = _rule_args(inputs, active, shown)
+        grads = n.prim.vjp(args, cts, argnums, outs)
+        for j, g in zip(argnums, grads):
+            if g is not None:
+                key = inputs[j]
+                prev = get(key)
+                cot[key] = g if prev is None else add(prev, g)
+    return [get(n) for n in input_nodes]
 
 
 def jvp_graph(input_nodes, tangents, output_nodes):
     """Tangents (arrays or None) of `output_nodes` given those of `input_nodes`."""
-    tape, _ = _tape(input_nodes, output_nodes)
-    tan = {id(n): t for n, t in zip(input_nodes, tangents) if t is not None}
+    tape, _ = dependents(input_nodes, output_nodes)
+
+    def walk(tangents, shown):
+        return _jvp_walk(tape, input_nodes, tangents, output_nodes, shown), None
+    return cached_walk("jvp", walk, input_nodes, tape, tangents, output_nodes)[0]
+
+
+def _jvp_walk(tape, input_nodes, tangents, output_nodes, shown):
+    tan = {n: t for n, t in zip(input_nodes, tangents) if t is not None}
     done = set()
     for n in tape:
-        outs = _outputs_of(n)
-        if id(outs[0]) in done:
-            continue
-        done.add(id(outs[0]))
+        group = n.siblings
         inputs = n.inputs
-        argnums = [k for k, i in enumerate(inputs) if id(i) in tan]
+        if group is None:
+            if n.prim is COPY:
+                t = tan.get(inputs[0])
+                if t is not None:
+                    tan[n] = t
+                continue
+        else:
+            if group[0] in done:
+                continue
+            done.add(group[0])
+        args, argnums = _rule_args(inputs, tan, shown)
         if not argnums:
             continue
-        results = n.prim.jvp([wrap(i) for i in inputs], [tan[id(inputs[k])] for k in argnums],
-                             argnums)
-        for o, t in zip(outs, results):
-            if t is not None:
-                tan[id(o)] = t
-    return [tan.get(id(o)) for o in output_nodes]
+        results = n.prim.jvp(args, [tan[inputs[j]] for j in argnums], argnums)
+        if group is None:
+            if results[0] is not None:
+                tan[n] = results[0]
+        else:
+            for o, t in zip(group, results):
+                if t is not None:
+                    tan[o] = t
+    return [tan.get(o) for o in output_nodes]
 
 
 def _as_output_list(out, where):
@@ -234,30 +299,38 @@ def _value_and_grad(fun, argnums, argnames, where, scalar_only):
                     f"function is called with the following keyword arguments "
                     f"{{{','.join(kwargs)}}}.")
         args = list(args)
-        kwargs = dict(kwargs)
-        groups = []  # (flat primals, tracers) per differentiated argument, in output order
+        primals = []
+        tracers = []
+        # Each differentiated argument, with tracers in place of its arrays.
+        trees = []
         for i in argnums:
-            prim = flatten_arrays(args[i], strict=True, where="tree_flatten")
-            tr = make_tracers(prim)
-            args[i] = replace_arrays(args[i], tr)
-            groups.append((prim, tr))
-        for k in argnames:
-            prim = flatten_arrays(kwargs[k], strict=True, where="tree_flatten")
-            tr = make_tracers(prim)
-            kwargs[k] = replace_arrays(kwargs[k], tr)
-            groups.append((prim, tr))
-        with tracing():
+            args[i] = _trace_tree(args[i], primals, tracers)
+            trees.append(args[i])
+        if argnames:
+            kwargs = dict(kwargs)
+            for k in argnames:
+                kwargs[k] = _trace_tree(kwargs[k], primals, tracers)
+                trees.append(kwargs[k])
+        trace_state.depth += 1
+        try:
             ret = fun(*args, **kwargs)
-            loss = _check_loss(ret, where, scalar_only)
-            tracer_nodes = [t._node for _, tr in groups for t in tr]
-            grads = vjp_graph(tracer_nodes, [loss._node], [ones_like(loss)])
-        primals = [p for prim, _ in groups for p in prim]
-        grads = iter(zeros_like(p) if g is None else _match_dtype(g, p)
-                     for g, p in zip(grads, primals))
-        trees = [(args if idx < len(argnums) else kwargs)
-                 [argnums[idx] if idx < len(argnums) else argnames[idx - len(argnums)]]
-                 for idx in range(len(groups))]
-        grad_trees = [replace_arrays(t, grads) for t in trees]
+            if type(ret) is array and not ret._node.shape:
+                loss = ret
+            else:
+                loss = _check_loss(ret, where, scalar_only)
+            # The seed is the shared constant 1 of the loss's dtype (the loss is a
+            # scalar): no node to build or evaluate.
+            seed = wrap(scalar_node(1, loss._node.dtype, where))
+            grads = vjp_graph([t._node for t in tracers], [loss._node], [seed])
+        finally:
+            trace_state.depth -= 1
+        grads = [zeros_like(p) if g is None else _match_dtype(g, p)
+                 for g, p in zip(grads, primals)]
+        if not argnames and len(trees) == 1 and type(trees[0]) is array:
+            return ret, grads[0]
+        grads = iter(grads)
+        grad_trees = [next(grads) if type(t) is array else replace_arrays(t, grads)
+                      for t in trees]
         positional = (None if not argnums else grad_trees[0] if len(argnums) == 1
                       else tuple(grad_trees[:len(argnums)]))
         if argnames:
@@ -268,8 +341,24 @@ def _value_and_grad(fun, argnums, argnames, where, scalar_only):
     return run
 
 
+def _trace_tree(tree, primals, tracers):
+    """`tree` with tracers in place of its arrays, which go to `primals`, the tracers
+    to `tracers`."""
+    if type(tree) is array:
+        n = tree._node
+        t = wrap(Node(n.shape, n.dtype, COPY, [n], n.stream))
+        primals.append(tree)
+        tracers.append(t)
+        return t
+    flat = flatten_arrays(tree, strict=True, where="tree_flatten")
+    new = make_tracers(flat)
+    primals += flat
+    tracers += new
+    return replace_arrays(tree, new)
+
+
 def _match_dtype(g, p):
-    return g if g.dtype is p.dtype else g.astype(p.dtype)
+    return g if g._node.dtype is p._node.dtype else g.astype(p.dtype)
 
 
 def _check_loss(ret, where, scalar_only):

@@ -12,6 +12,8 @@ def flatten_arrays(tree, strict=False, where="tree_flatten"):
     With `strict`, any leaf that is not an array raises ValueError; otherwise such
     leaves are skipped.
     """
+    if type(tree) is array:
+        return [tree]
     out = []
     stack = [tree]
     while stack:

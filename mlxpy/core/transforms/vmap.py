@@ -2,7 +2,8 @@
 
 `vmap` traces the function once on placeholders shaped like one slice of each mapped
 input, sorts the traced graph, and replays it: every node that depends on a mapped
-input is rebuilt by its primitive's `vmap` rule on the batched inputs.
+input is rebuilt by its primitive's `vmap` rule on the batched inputs (or, for a
+graph of a shape seen before, by the record of what the rules built: rule_cache.py).
 
 >>> import mlxpy.core as mx
 >>> mx.vmap(lambda x, y: x + y, in_axes=(0, 1))(mx.ones((3, 2)), mx.ones((2, 3))).shape
@@ -11,9 +12,11 @@ input is rebuilt by its primitive's `vmap` rule on the batched inputs.
 import warnings
 
 from ..array import array, wrap
-from ..graph import Node, graph_sort, trace_state
+from ..graph import Node, trace_state
 from ..primitives.base import TransformError
 from .tree import flatten_arrays, replace_arrays
+from .autodiff import dependents
+from .rule_cache import cached_walk
 from ..ops.shape import moveaxis, broadcast_to, expand_dims
 
 _fallback_warned = set()
@@ -68,6 +71,23 @@ def _broadcast_prefix(axes, tree, where):
     return out
 
 
+def _plain_axes(in_axes, args):
+    """The axes of `args` when every argument is an array and `in_axes` is an int or a
+    flat sequence of ints and Nones (the common case, with nothing to validate), else
+    None."""
+    for x in args:
+        if type(x) is not array:
+            return None
+    if type(in_axes) is int:
+        return [in_axes] * len(args)
+    if type(in_axes) in (tuple, list) and len(in_axes) == len(args):
+        for a in in_axes:
+            if a is not None and type(a) is not int:
+                return None
+        return in_axes
+    return None
+
+
 def _normalize_in_axis(ax, x):
     if ax is None:
         return None
@@ -106,28 +126,36 @@ def vmap_replay(input_nodes, batched_inputs, in_axes, output_nodes, size):
 
     Returns a list of (array, axis-or-None) for the outputs.
     """
-    stop = {id(n) for n in input_nodes}
-    order = graph_sort(output_nodes, stop)
-    env = {id(n): (b, ax) for n, b, ax in zip(input_nodes, batched_inputs, in_axes)}
+    tape, _ = dependents(input_nodes, output_nodes)
+
+    def walk(batched, shown):
+        env = _vmap_walk(tape, input_nodes, batched, in_axes, size, shown)
+        hits = [env.get(o) for o in output_nodes]
+        return ([None if h is None else h[0] for h in hits],
+                [None if h is None else h[1] for h in hits])
+    arrays, axes = cached_walk("vmap", walk, input_nodes, tape, batched_inputs, output_nodes,
+                               (tuple(in_axes), size))
+    return [(wrap(o), None) if a is None else (a, ax)
+            for o, a, ax in zip(output_nodes, arrays, axes)]
+
+
+def _vmap_walk(tape, input_nodes, batched_inputs, in_axes, size, shown):
+    env = {n: (b, ax) for n, b, ax in zip(input_nodes, batched_inputs, in_axes)}
+    get = env.get
     done = set()
-    for n in order:
-        key = id(n)
-        if key in env or not n.inputs:
-            continue
-        inputs = n.inputs
-        if not any(id(i) in env for i in inputs):
-            continue
-        outs = n.siblings if n.siblings is not None else (n,)
-        # The first node, not the (possibly fresh, id-recycled) tuple, names the group.
-        if id(outs[0]) in done:
-            continue
-        done.add(id(outs[0]))
+    for n in tape:
+        group = n.siblings
+        if group is not None:
+            # The first node, not the tuple (one may be made afresh), names the group.
+            if group[0] in done:
+                continue
+            done.add(group[0])
         args = []
         axes = []
-        for i in inputs:
-            hit = env.get(id(i))
+        for i in n.inputs:
+            hit = get(i)
             if hit is None:
-                args.append(wrap(i))
+                args.append(wrap(shown[i] if shown and i in shown else i))
                 axes.append(None)
             else:
                 args.append(hit[0])
@@ -136,9 +164,12 @@ def vmap_replay(input_nodes, batched_inputs, in_axes, output_nodes, size):
             results, out_axes = n.prim.vmap(args, axes)
         except TransformError:
             results, out_axes = _loop_fallback(n, args, axes, size)
-        for o, r, a in zip(outs, results, out_axes):
-            env[id(o)] = (r, a)
-    return [env.get(id(o), (wrap(o), None)) for o in output_nodes]
+        if group is None:
+            env[n] = (results[0], out_axes[0])
+        else:
+            for o, r, a in zip(group, results, out_axes):
+                env[o] = (r, a)
+    return env
 
 
 def _loop_fallback(node, args, axes, size):
@@ -176,8 +207,12 @@ def vmap(fun, in_axes=0, out_axes=0):
            [6, 8]], dtype=int32)
     """
     def vmapped(*args, **kwargs):
-        flat_in = flatten_arrays(args)
-        axes = _broadcast_prefix(in_axes, tuple(args), "vmap")
+        axes = _plain_axes(in_axes, args)
+        if axes is not None:
+            flat_in = args
+        else:
+            flat_in = flatten_arrays(args)
+            axes = _broadcast_prefix(in_axes, tuple(args), "vmap")
         axes = [_normalize_in_axis(a, x) for a, x in zip(axes, flat_in)]
         if all(a is None for a in axes):
             raise ValueError("[vmap] At least one of in_axes must be non-None.")
@@ -197,13 +232,16 @@ def vmap(fun, in_axes=0, out_axes=0):
                 n = x._node
                 holders.append(wrap(_placeholder(n.shape[:a] + n.shape[a + 1:], n.dtype, n.stream)))
         with placeholders("vmap"):
-            out = fun(*replace_arrays(tuple(args), holders), **kwargs)
+            out = fun(*(holders if flat_in is args else replace_arrays(tuple(args), holders)),
+                      **kwargs)
         flat_out = flatten_arrays(out, strict=True, where="vmap")
         mapped = [(h._node, x, a) for h, x, a in zip(holders, flat_in, axes) if a is not None]
         results = vmap_replay([m[0] for m in mapped], [m[1] for m in mapped],
                               [m[2] for m in mapped], [o._node for o in flat_out], size)
-        o_axes = _broadcast_prefix(out_axes, out if not isinstance(out, array) else out,
-                                   "vmap")
+        if type(out_axes) is int and type(out) is array:
+            o_axes = [out_axes]
+        else:
+            o_axes = _broadcast_prefix(out_axes, out, "vmap")
         final = []
         for (r, ax), oa in zip(results, o_axes):
             if oa is None:
