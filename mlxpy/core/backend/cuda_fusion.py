@@ -237,15 +237,13 @@ def _with_input_outputs(region, inputs, shape, outs):
     return result
 
 
-def _build(region, inputs, shape):
-    size = 1
-    for d in shape:
-        size *= d
+def _analyze(region, inputs, shape, size):
+    """(input dtypes, value dtypes, C expression per step, input layouts, index span)
+    of a region for these inputs, or None when a dtype or step has no CUDA form."""
     value_dts = [d.name for d in region.value_dtypes]
     in_dts = [_dt_name(x.dtype) for x in inputs]
     if any(d not in _C_TYPES for d in in_dts + value_dts):
         return None
-    # Expressions per step.
     exprs = []
     for prim, refs, out in region.steps:
         arg_dts = [in_dts[r[1]] if r[0] == "in" else value_dts[r[1]] for r in refs]
@@ -256,6 +254,17 @@ def _build(region, inputs, shape):
     layouts = [_layout(x, shape, size) for x in inputs]
     span = max([size] + [sum(abs(s) * (d - 1) for s, d in zip(st, shape)) + 1
                          for mode, st in layouts if mode == "strided"])
+    return in_dts, value_dts, exprs, layouts, span
+
+
+def _build(region, inputs, shape):
+    size = 1
+    for d in shape:
+        size *= d
+    analysis = _analyze(region, inputs, shape, size)
+    if analysis is None:
+        return None
+    in_dts, value_dts, exprs, layouts, span = analysis
     # Signed indices: strides of reversed views are negative.
     index_type = "int" if span < 2 ** 31 - VEC * THREADS * 65536 else "long long"
     out_refs = [r for r in region.outputs if r[0] == "t"]
@@ -444,20 +453,10 @@ def _build_reduce(region, reduce_prim, inputs):
     out_dt = region.value_dtypes[region.outputs[0][1]].name
     if out_dt not in ("float32", "float64") or size < REDUCE_MIN_ELEMENTS:
         return None
-    value_dts = [d.name for d in region.value_dtypes]
-    in_dts = [_dt_name(x.dtype) for x in inputs]
-    if any(d not in _C_TYPES for d in in_dts + value_dts):
+    analysis = _analyze(region, inputs, shape, size)
+    if analysis is None:
         return None
-    exprs = []
-    for prim, refs, out in region.steps:
-        arg_dts = [in_dts[r[1]] if r[0] == "in" else value_dts[r[1]] for r in refs]
-        form = _form(prim, arg_dts, value_dts[out[1]])
-        if form is None:
-            return None
-        exprs.append(form)
-    layouts = [_layout(x, shape, size) for x in inputs]
-    span = max([size] + [sum(abs(s) * (d - 1) for s, d in zip(st, shape)) + 1
-                         for mode, st in layouts if mode == "strided"])
+    in_dts, value_dts, exprs, layouts, span = analysis
     if span >= 2 ** 31 - 1:
         return None
     cols = 1
