@@ -153,6 +153,34 @@ def test_fused_kernel_comparisons_select_and_integers():
     np.testing.assert_array_equal(np.array(g(x)), np.array(rx))
 
 
+
+@pytest.mark.parametrize("dtype", [mx.float32, mx.float64])
+def test_many_trigonometric_steps_call_out_of_line_copies(dtype):
+    from mlxpy.core.backend import cuda_fusion
+
+    def chain(x):
+        for _ in range(6):
+            x = mx.cos(mx.sin(x) * 1.01) + mx.arctan2(x, 0.5) - mx.abs(x) ** 1.5 * 0.1
+        return x
+
+    x = mx.random.uniform(0.1, 2.0, (37,), key=mx.random.key(2)).astype(dtype)
+    out, _ = _fused(chain, x)
+    bodies = [src.split("mlxpy_fused", 1)[1] for src in cuda_fusion._kernels]
+    assert any("mx_call_sin(" in b and "mx_call_pow(" in b and "mx_call_atan2(" in b
+               for b in bodies)
+    with mx.stream(mx.cpu):
+        ref = chain(x)
+    np.testing.assert_allclose(np.array(out), np.array(ref), rtol=1e-5, atol=1e-6)
+    # A region with a few such calls keeps them inline.
+    before = len(cuda_fusion._kernels)
+    few, _ = _fused(lambda x: mx.sin(x) * mx.cos(x) + 2.0, x)
+    new = list(cuda_fusion._kernels)[before:]
+    assert new
+    for src in new:
+        body = src.split("mlxpy_fused", 1)[1]
+        assert "sin(" in body and "mx_call_" not in body
+
+
 def test_transforms_on_the_gpu_match_the_cpu():
     def loss(w, x):
         return mx.sum(mx.tanh(x @ w) ** 2)

@@ -14,6 +14,7 @@ Set MLXPY_LOG_HOST_FALLBACK=1 to print each such primitive once.
 """
 import os
 import sys
+import weakref
 
 import numpy as np
 
@@ -68,9 +69,27 @@ def host_data(node):
 def device_data(node, cp_ndarray):
     d = node.data
     if type(d) is not cp_ndarray:
-        d = _gpu_backend.to_device(d)
-        node.data = d
+        d = _moved(node, d)
     return d
+
+
+# One-element constants that moved to the GPU keep their host value here, so that the
+# transforms' rule cache can key them by value without waiting on the GPU to read it.
+_host_values = weakref.WeakKeyDictionary()
+
+
+def _moved(node, d):
+    """node's host data `d` moved to the GPU, in place of its data."""
+    g = _gpu_backend.to_device(d)
+    if node.prim is None and getattr(d, "size", 0) == 1:
+        _host_values[node] = d
+    node.data = g
+    return g
+
+
+def host_value(node):
+    """The host copy of a one-element constant that moved to the GPU, or None."""
+    return _host_values.get(node)
 
 
 _UNUSUAL = frozenset((_dt.bfloat16, _dt.float16, _dt.complex64))
@@ -212,7 +231,7 @@ def run_mixed(order, start, first, keep_graph):
                 for n in inputs:
                     d = n.data
                     if type(d) is not cp_ndarray:
-                        d = n.data = be.to_device(d)
+                        d = _moved(n, d)
                     datas.append(d)
                 try:
                     out = prim.eval(gxp, datas)

@@ -45,7 +45,7 @@ _FLOAT = ("float16", "float32", "float64")
 _SIGNED = ("int8", "int16", "int32", "int64")
 _UNSIGNED = ("bool", "uint8", "uint16", "uint32", "uint64")
 
-_PRELUDE = r"""
+_PRELUDE_BASE = r"""
 #include <cuda_fp16.h>
 __device__ __forceinline__ float mx_ld(__half v) { return __half2float(v); }
 template <typename T> __device__ __forceinline__ T mx_ld(T v) { return v; }
@@ -251,10 +251,45 @@ def _analyze(region, inputs, shape, size):
         if form is None:
             return None
         exprs.append(form)
+    exprs = _outline_large_calls(exprs)
     layouts = [_layout(x, shape, size) for x in inputs]
     span = max([size] + [sum(abs(s) * (d - 1) for s, d in zip(st, shape)) + 1
                          for mode, st in layouts if mode == "strided"])
     return in_dts, value_dts, exprs, layouts, span
+
+
+# CUDA's trigonometric functions (and a few others) inline a slow path for huge
+# arguments; a kernel that inlines dozens of them, once per unrolled element, outgrows
+# the instruction cache and runs several times slower than its arithmetic needs (a
+# chain of 50 sin and 50 cos: 360 KB of code, 35 us for 16 elements). Past a few such
+# calls, each goes through one out-of-line copy of the function instead (21 KB, a
+# call's few cycles each).
+_LARGE_CALLS = ("sin", "cos", "tan", "pow", "atan2", "asin", "acos", "atan", "sinh", "cosh",
+                "asinh", "acosh", "atanh", "erf", "erfinv", "expm1", "log1p")
+OUTLINE_AFTER = 4
+_OUTLINED = "".join(
+    f"template <typename T> __device__ __noinline__ T mx_call_{f}(T x) {{ return {f}(x); }}\n"
+    if f not in ("pow", "atan2") else
+    f"template <typename T> __device__ __noinline__ T mx_call_{f}(T x, T y) {{ return {f}(x, y); }}\n"
+    for f in _LARGE_CALLS)
+
+
+def _outline_large_calls(exprs):
+    """exprs with calls of _LARGE_CALLS made out of line when there are many of them."""
+    calls = [f for e in exprs for f in _LARGE_CALLS if e.startswith(f + "(")]
+    if len(calls) <= OUTLINE_AFTER:
+        return exprs
+    out = []
+    for e in exprs:
+        for f in _LARGE_CALLS:
+            if e.startswith(f + "("):
+                e = "mx_call_" + e
+                break
+        out.append(e)
+    return out
+
+
+_PRELUDE = _PRELUDE_BASE + _OUTLINED
 
 
 def _build(region, inputs, shape):

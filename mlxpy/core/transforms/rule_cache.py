@@ -13,7 +13,7 @@ side effects, its reads of closed-over arrays happen as in MLX), and the key com
 from the graph that run traced. What a rule is shown is kept to what the key holds:
 
 - a one-element constant (the shared `2` of `x ** 2`, grad's seed 1) is shown as it
-  is, and keyed by its value (by identity on a GPU), since rules may read it
+  is, and keyed by its value (its host copy once it moved to a GPU), since rules may read it
   (`Power` does) or simplify with it;
 - every other seed (cotangent, tangent, batched input) and every other array with
   data (a batch, a weight) is shown through a fresh data-less copy, so a rule can
@@ -36,6 +36,7 @@ from math import prod
 import numpy as np
 
 from ..array import wrap
+from ..device_eval import host_value
 from ..device import current_stream
 from ..eval import eval_nodes
 from ..graph import Node, _next_seq, trace_state
@@ -194,10 +195,12 @@ def _signature(kind, input_nodes, tape, seeds, output_nodes, extra_key):
 
 
 def _constant_key(n, position, fixed):
-    """The key of a one-element constant, which rules may read: its value where it is
-    on the host, else its identity (checked through a weak reference)."""
+    """The key of a one-element constant, which rules may read: its value where the
+    host has it, else its identity (checked through a weak reference)."""
     data = n.data
-    if isinstance(data, (np.ndarray, np.generic)):
+    if not isinstance(data, (np.ndarray, np.generic)):
+        data = host_value(n)  # a constant that moved to the GPU, read on the host
+    if data is not None:
         fixed.append((position, None))
         return (id(n.dtype), n.shape, data.tobytes())
     fixed.append((position, weakref.ref(n)))

@@ -1,0 +1,263 @@
+"""Where host time goes on the GPU: cProfile of the compiled 100-op chain and of the
+eager MLP step (the two #8 targets bound by host Python), with wall times.
+
+Run on a GPU machine: python benchmarks/profile_gpu.py [chain] [mlp] [--top N]
+"""
+import cProfile
+import io
+import pstats
+import sys
+import time
+
+import mlxpy.core as mx
+
+TOP = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 30
+
+
+def sync():
+    mx.synchronize()
+
+
+def timed(fn, number):
+    for _ in range(3):
+        fn()
+    sync()
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        sync()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def profile(fn, number, label):
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(number):
+        fn()
+    sync()
+    pr.disable()
+    s = io.StringIO()
+    st = pstats.Stats(pr, stream=s)
+    st.sort_stats("tottime").print_stats(TOP)
+    print(f"== {label}: cProfile by tottime, {number} calls ==")
+    print(s.getvalue())
+
+
+def chain():
+    x = mx.random.normal((16,), key=mx.random.key(1))
+    mx.eval(x)
+
+    def body(x):
+        for _ in range(25):
+            x = mx.cos(mx.sin(x) * 1.01) + 0.5
+        return x
+    f = mx.compile(body)
+    call = lambda: mx.eval(f(x))  # noqa: E731
+    print(f"compiled chain: {timed(call, 2000) * 1e6:.1f} us per call")
+    g = lambda: f(x)  # noqa: E731
+    print(f"compiled chain, call only (no eval): {timed(g, 2000) * 1e6:.1f} us")
+    profile(call, 2000, "compiled chain")
+
+
+def mlp():
+    sizes, batch, lr = (784, 4096, 4096, 10), 1024, 0.01
+    keys = mx.random.split(mx.random.key(0), 4)
+    params = [(mx.random.normal((o, i), key=keys[j]) * (1 / i ** 0.5), mx.zeros((o,)))
+              for j, (i, o) in enumerate(zip(sizes[:-1], sizes[1:]))]
+    xb = mx.random.normal((batch, sizes[0]), key=keys[3])
+    yb = mx.random.randint(0, 10, (batch,), key=keys[2])
+    mx.eval(params, xb, yb)
+
+    def loss_fn(params, x, y):
+        for w, b in params[:-1]:
+            x = mx.maximum(x @ w.T + b, 0)
+        w, b = params[-1]
+        logits = x @ w.T + b
+        return mx.mean(mx.logsumexp(logits, axis=-1)
+                       - mx.take_along_axis(logits, y[:, None], axis=-1)[:, 0])
+
+    grad_fn = mx.value_and_grad(loss_fn)
+    state = {"p": params}
+
+    def build():
+        loss, grads = grad_fn(state["p"], xb, yb)
+        return loss, [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(state["p"], grads)]
+
+    def step():
+        loss, state["p"] = build()
+        mx.eval(loss, state["p"])
+
+    print(f"eager MLP step: {timed(step, 20) * 1e3:.2f} ms")
+    t_build = t_eval = 0.0
+    for _ in range(20):
+        t0 = time.perf_counter()
+        loss, p = build()
+        t1 = time.perf_counter()
+        mx.eval(loss, p)
+        t2 = time.perf_counter()
+        state["p"] = p
+        t_build += t1 - t0
+        t_eval += t2 - t1
+    sync()
+    print(f"  graph build {t_build / 20 * 1e3:.2f} ms, eval (host, async) {t_eval / 20 * 1e3:.2f} ms")
+    profile(step, 20, "eager MLP step")
+    try:
+        import torch
+        import numpy as np
+        tp = [(torch.tensor(np.array(w), device="cuda", requires_grad=True),
+               torch.tensor(np.array(b), device="cuda", requires_grad=True)) for w, b in params]
+        tx = torch.tensor(np.array(xb), device="cuda")
+        ty = torch.tensor(np.array(yb), device="cuda").long()
+
+        def torch_step():
+            h = tx
+            for w, b in tp[:-1]:
+                h = torch.relu(h @ w.T + b)
+            w, b = tp[-1]
+            loss = torch.nn.functional.cross_entropy(h @ w.T + b, ty)
+            loss.backward()
+            with torch.no_grad():
+                for w, b in tp:
+                    w -= lr * w.grad
+                    b -= lr * b.grad
+                    w.grad = None
+                    b.grad = None
+        for _ in range(3):
+            torch_step()
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(20):
+            torch_step()
+        torch.cuda.synchronize()
+        print(f"torch eager MLP step: {(time.perf_counter() - t0) / 20 * 1e3:.2f} ms")
+    except ImportError:
+        pass
+
+
+def floor():
+    """What CuPy itself costs per call: the floor under a compiled call."""
+    import cupy as cp
+    k = cp.RawKernel(r'''extern "C" __global__ void f(const float* x, float* y, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) y[i] = x[i] + 1.0f; }''', "f")
+    x = cp.ones(16, dtype=cp.float32)
+    y = cp.empty_like(x)
+    n = cp.int32(16)
+    for label, fn in [("cp.empty(16)", lambda: cp.empty(16, dtype=cp.float32)),
+                      ("RawKernel launch", lambda: k((1,), (128,), (x, y, n))),
+                      ("empty + launch", lambda: k((1,), (128,), (x, cp.empty(16, cp.float32), n))),
+                      ("cp.sin", lambda: cp.sin(x))]:
+        print(f"{label}: {timed(fn, 5000) * 1e6:.2f} us")
+
+
+def layers():
+    """The compiled chain's call, layer by layer (best of 5 x 2000), and the kernel's
+    own GPU time from CUDA events."""
+    import cupy as cp
+    from mlxpy.core import device_eval as de
+    from mlxpy.core.backend import cuda_fusion
+    x = mx.random.normal((16,), key=mx.random.key(1))
+    mx.eval(x)
+
+    def body(x):
+        for _ in range(25):
+            x = mx.cos(mx.sin(x) * 1.01) + 0.5
+        return x
+
+    def cheap(x):
+        for _ in range(25):
+            x = ((x * 1.01) + 0.5) * 0.99 - 0.25
+        return x
+    for name, fn in (("sin/cos chain", body), ("add/mul chain", cheap)):
+        f = mx.compile(fn)
+        mx.eval(f(x))
+        y = f(x)
+        prog = y._node.prim.program
+        xd = x._node.data
+        region = [p for p in prog.gpu_plan if type(p[0]).__name__ == "FusedElementwise"][0][0]
+        ins = [xd] + [prog.gpu_consts[s] for s in sorted(prog.gpu_consts)]
+        ins = ins[:len(region.inputs)] if hasattr(region, "inputs") else ins
+        rows = [("mx.eval(f(x))", lambda: mx.eval(f(x))),
+                ("f(x) only", lambda: f(x)),
+                ("run_program_on_gpu", lambda: de.run_program_on_gpu(prog, [xd]))]
+        for label, g in rows:
+            print(f"{name}: {label}: {timed(g, 2000) * 1e6:.2f} us")
+        start, end = cp.cuda.Event(), cp.cuda.Event()
+        start.record()
+        for _ in range(2000):
+            de.run_program_on_gpu(prog, [xd])
+        end.record()
+        end.synchronize()
+        print(f"{name}: GPU time per program (events, 2000 queued): "
+              f"{cp.cuda.get_elapsed_time(start, end) / 2000 * 1e3:.2f} us")
+
+
+def nodes():
+    """One eager MLP step node by node, synchronizing after each: host launch time and
+    GPU wait per primitive (shape), summed over the step."""
+    import collections
+    import cupy as cp
+    from mlxpy.core import device_eval as de
+    from mlxpy.core.graph import topo_sort
+    sizes, batch, lr = (784, 4096, 4096, 10), 1024, 0.01
+    keys = mx.random.split(mx.random.key(0), 4)
+    params = [(mx.random.normal((o, i), key=keys[j]) * (1 / i ** 0.5), mx.zeros((o,)))
+              for j, (i, o) in enumerate(zip(sizes[:-1], sizes[1:]))]
+    xb = mx.random.normal((batch, sizes[0]), key=keys[3])
+    yb = mx.random.randint(0, 10, (batch,), key=keys[2])
+    mx.eval(params, xb, yb)
+
+    def loss_fn(params, x, y):
+        for w, b in params[:-1]:
+            x = mx.maximum(x @ w.T + b, 0)
+        w, b = params[-1]
+        logits = x @ w.T + b
+        return mx.mean(mx.logsumexp(logits, axis=-1)
+                       - mx.take_along_axis(logits, y[:, None], axis=-1)[:, 0])
+    grad_fn = mx.value_and_grad(loss_fn)
+    for rep in range(3):
+        loss, grads = grad_fn(params, xb, yb)
+        new = [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(params, grads)]
+        roots = [loss._node] + [a._node for pair in new for a in pair]
+        order = topo_sort(roots)
+        host = collections.defaultdict(float)
+        gpu = collections.defaultdict(float)
+        count = collections.Counter()
+        cp.cuda.Device().synchronize()
+        for node in order:
+            name = f"{type(node.prim).__name__}{getattr(node.prim, 'ufunc', '') and '.' + node.prim.ufunc} {node.shape} {node.dtype.name}"
+            t0 = time.perf_counter()
+            de.run_mixed([node], 0, None, False)
+            t1 = time.perf_counter()
+            cp.cuda.Device().synchronize()
+            t2 = time.perf_counter()
+            host[name] += t1 - t0
+            gpu[name] += t2 - t1
+            count[name] += 1
+        params = new
+    print(f"{len(order)} nodes; host launch {sum(host.values()) * 1e3:.2f} ms, "
+          f"GPU wait {sum(gpu.values()) * 1e3:.2f} ms (last step)")
+    for name in sorted(host, key=lambda k: -(host[k] + gpu[k])):
+        print(f"  {count[name]:3d} x {name}: host {host[name] * 1e6:8.1f} us, "
+              f"gpu {gpu[name] * 1e6:8.1f} us")
+
+
+def eager():
+    """One eager op's host cost against CuPy's own call for the same work."""
+    import cupy as cp
+    for shape, bshape in (((10,), (10,)), ((1024, 4096), (4096,))):
+        a = mx.random.normal(shape, key=mx.random.key(0))
+        b = mx.random.normal(bshape, key=mx.random.key(1))
+        mx.eval(a, b)
+        ca, cb = a._node.data, b._node.data
+        print(f"eager {shape}+{bshape}: mx.eval(a + b) {timed(lambda: mx.eval(a + b), 2000) * 1e6:.2f} us, "
+              f"a + b (graph only) {timed(lambda: a + b, 2000) * 1e6:.2f} us, "
+              f"cp.add {timed(lambda: cp.add(ca, cb), 2000) * 1e6:.2f} us")
+
+
+if __name__ == "__main__":
+    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "floor", "layers", "nodes", "eager")] or ["floor", "chain", "mlp"]
+    for w in which:
+        globals()[w]()
