@@ -257,7 +257,94 @@ def eager():
               f"cp.add {timed(lambda: cp.add(ca, cb), 2000) * 1e6:.2f} us")
 
 
+def ops():
+    """Host time per eager op at the MLP's shapes: 50 calls queued without waiting
+    (too few to fill the launch queue), best of 5, against CuPy's call for the same."""
+    import cupy as cp
+
+    def host(fn, n=50):
+        best = float("inf")
+        for _ in range(6):
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best = min(best, time.perf_counter() - t0)
+        sync()
+        return best / n * 1e6
+    k = mx.random.split(mx.random.key(0), 6)
+    h = mx.random.normal((1024, 4096), key=k[0])
+    w = mx.random.normal((4096, 4096), key=k[1])
+    b = mx.random.normal((4096,), key=k[2])
+    logits = mx.random.normal((1024, 10), key=k[3])
+    y = mx.random.randint(0, 10, (1024,), key=k[4])
+    small = mx.random.normal((10,), key=k[5])
+    mx.eval(h, w, b, logits, y, small)
+    H, W, B, L, Y = (a._node.data for a in (h, w, b, logits, y))
+    cases = [
+        ("sum axis 0 (1024,4096)", lambda: mx.eval(h.sum(axis=0)), lambda: H.sum(axis=0)),
+        ("sum all (1024,)", lambda: mx.eval(b[:1024].sum()), lambda: B[:1024].sum()),
+        ("logsumexp (1024,10)", lambda: mx.eval(mx.logsumexp(logits, axis=-1)), None),
+        ("max axis -1 (1024,10)", lambda: mx.eval(logits.max(axis=-1)), lambda: L.max(axis=-1)),
+        ("matmul h @ w.T", lambda: mx.eval(h @ w.T), lambda: H @ W.T),
+        ("matmul (1024,10).T @ h", lambda: mx.eval(logits.T @ h), lambda: L.T @ H),
+        ("take_along_axis", lambda: mx.eval(mx.take_along_axis(logits, y[:, None], axis=-1)),
+         lambda: cp.take_along_axis(L, Y[:, None].astype(cp.int64), axis=-1)),
+        ("grad of take_along_axis", lambda: mx.eval(mx.grad(
+            lambda l: mx.take_along_axis(l, y[:, None], axis=-1).sum())(logits)), None),
+        ("h + b", lambda: mx.eval(h + b), lambda: H + B),
+        ("maximum(h, 0)", lambda: mx.eval(mx.maximum(h, 0)), lambda: cp.maximum(H, 0)),
+        ("h > 0 astype", lambda: mx.eval((h > 0).astype(mx.float32)), lambda: (H > 0).astype(cp.float32)),
+        ("w - 0.01 * w", lambda: mx.eval(w - 0.01 * w), lambda: W - 0.01 * W),
+        ("small * small", lambda: mx.eval(small * small), None),
+        ("mean (1024,)", lambda: mx.eval(mx.mean(b[:1024])), None),
+    ]
+    for label, f, c in cases:
+        line = f"op {label}: mlxpy {host(f):.1f} us"
+        if c is not None:
+            line += f", cupy {host(c):.1f} us"
+        print(line)
+
+
+def tiny():
+    """Where a tiny eager op's host time goes: building, evaluating, freeing."""
+    import cupy as cp
+    import gc
+    s = mx.random.normal((10,), key=mx.random.key(5))
+    mx.eval(s)
+    S = s._node.data
+    n = 5000
+    print(f"tiny: cp.multiply {timed(lambda: cp.multiply(S, S), n) * 1e6:.2f} us")
+    print(f"tiny: build s * s {timed(lambda: s * s, n) * 1e6:.2f} us")
+    for label in ("eval only", "eval only, gc off"):
+        if "gc off" in label:
+            gc.disable()
+        best = float("inf")
+        for _ in range(5):
+            ys = [s * s for _ in range(n)]
+            sync()
+            t0 = time.perf_counter()
+            for y in ys:
+                mx.eval(y)
+            sync()
+            best = min(best, (time.perf_counter() - t0) / n)
+            t1 = time.perf_counter()
+            del ys, y
+            free = (time.perf_counter() - t1) / n
+        gc.enable()
+        print(f"tiny: {label} {best * 1e6:.2f} us, freeing {free * 1e6:.2f} us")
+    ys = [s * s for _ in range(20000)]
+    pr = cProfile.Profile()
+    pr.enable()
+    for y in ys:
+        mx.eval(y)
+    pr.disable()
+    out = io.StringIO()
+    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(25)
+    print(out.getvalue())
+
+
 if __name__ == "__main__":
-    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "floor", "layers", "nodes", "eager")] or ["floor", "chain", "mlp"]
+    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "floor", "layers", "nodes", "eager", "ops", "tiny")] or ["floor", "chain", "mlp"]
     for w in which:
         globals()[w]()

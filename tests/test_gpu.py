@@ -181,6 +181,105 @@ def test_many_trigonometric_steps_call_out_of_line_copies(dtype):
         assert "sin(" in body and "mx_call_" not in body
 
 
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64", "int64", "int8", "bool"])
+@pytest.mark.parametrize("index_dtype", ["int32", "int64", "uint8", "int16"])
+def test_take_along_axis_kernel_matches_the_cpu(dtype, index_dtype):
+    from mlxpy.core.backend import cuda_index
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(4, 6, 5)) * 10).astype(dtype)
+    lo = 0 if index_dtype == "uint8" else -8
+    cases = [((4, 6, 5), rng.integers(lo, 9, (4, 3, 5)), 1),      # clamped and negative
+             ((4, 6, 5), rng.integers(lo, 6, (1, 7, 5)), 1),       # indices broadcast
+             ((4, 6, 5), rng.integers(0, 5, (4, 6, 2)), -1),
+             ((4, 6, 5), rng.integers(0, 4, (9, 1, 1)), 0)]        # x broadcast
+    for shape, idx, axis in cases:
+        xs = mx.array(x)
+        xt = mx.swapaxes(mx.array(np.ascontiguousarray(np.swapaxes(x, 0, 2))), 0, 2)  # strided
+        ids = mx.array(idx.astype(index_dtype))
+        for operand in (xs, xt):
+            before = len(cuda_index._kernels)
+            got = mx.take_along_axis(operand, ids, axis=axis)
+            mx.eval(got)
+            with mx.stream(mx.cpu):
+                ref = mx.take_along_axis(operand, ids, axis=axis)
+            assert got.dtype == ref.dtype and got.shape == ref.shape
+            np.testing.assert_array_equal(np.array(got), np.array(ref))
+            assert len(cuda_index._kernels) >= before
+
+
+def test_take_along_axis_gradient_scatters_with_one_kernel():
+    from mlxpy.core.backend import cuda_index
+    rng = np.random.default_rng(1)
+    x = mx.array(rng.normal(size=(64, 10)).astype(np.float32))
+    y = mx.array(rng.integers(-10, 10, (64, 3)).astype(np.int32))  # repeats, negatives
+    w = mx.array(rng.normal(size=(64, 3)).astype(np.float32))
+
+    def loss(x):
+        return (mx.take_along_axis(x, y, axis=-1) * w).sum()
+    got = mx.grad(loss)(x)
+    mx.eval(got)
+    assert ("scatter_add", 2, "float", "int") in cuda_index._kernels
+    with mx.stream(mx.cpu):
+        ref = mx.grad(loss)(x)
+    np.testing.assert_allclose(np.array(got), np.array(ref), rtol=1e-6, atol=1e-6)
+    for dt in (mx.float64, mx.int32, mx.int64):
+        z = mx.zeros((5, 4), dtype=dt)
+        got = mx.vjp(lambda z: mx.take_along_axis(z, y[:5], axis=1), [z],
+                     [mx.ones((5, 3), dtype=dt)])[1][0]
+        with mx.stream(mx.cpu):
+            ref = mx.vjp(lambda z: mx.take_along_axis(z, y[:5], axis=1), [z],
+                         [mx.ones((5, 3), dtype=dt)])[1][0]
+        assert got.dtype == ref.dtype
+        np.testing.assert_array_equal(np.array(got), np.array(ref))
+
+
+
+def test_eager_elementwise_chains_run_as_one_kernel():
+    from mlxpy.core import device_eval
+    rng = np.random.default_rng(3)
+    xh = rng.normal(size=(64, 33)).astype(np.float32)
+    bh = rng.normal(size=(33,)).astype(np.float32)
+    x, b = mx.array(xh), mx.array(bh)
+    before = len(device_eval._regions)
+    y = mx.maximum(x + b, 0)
+    mask = (x > 0).astype(mx.float32) * y - 0.5 * x
+    mx.eval(y, mask)
+    assert len(device_eval._regions) >= before + 1
+    np.testing.assert_allclose(np.array(y), np.maximum(xh + bh, 0), rtol=1e-6)
+    np.testing.assert_allclose(np.array(mask), (xh > 0) * np.maximum(xh + bh, 0) - 0.5 * xh,
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_eager_fusion_keeps_every_value_someone_can_read():
+    x = mx.array(np.linspace(-2, 2, 40, dtype=np.float32).reshape(4, 10))
+    held = x + 1                      # has a handle: computed and kept
+    y = mx.maximum(held, 0) * 2
+    u = mx.exp(x)                     # also used by a graph not evaluated now
+    z = mx.sqrt(u) + 1
+    later = u * 3
+    del u
+    mx.eval(y, z)
+    assert held._node.data is not None
+    xh = np.array(x)
+    np.testing.assert_allclose(np.array(held), xh + 1, rtol=1e-6)
+    np.testing.assert_allclose(np.array(y), np.maximum(xh + 1, 0) * 2, rtol=1e-6)
+    np.testing.assert_allclose(np.array(later), np.exp(xh) * 3, rtol=1e-6)
+    np.testing.assert_allclose(np.array(z), np.sqrt(np.exp(xh)) + 1, rtol=1e-6)
+
+
+def test_eager_fusion_leaves_unusual_dtypes_and_kernel_less_steps_alone():
+    xh = np.array([[-1.5, 0.25, 3.0]], dtype=np.float32)
+    x = mx.array(xh)
+    h = (x.astype(mx.float16) * 2 + 1).astype(mx.float32)
+    i = (x * 4).astype(mx.int32) // 3 + 1          # float -> int casts have no kernel
+    mx.eval(h, i)
+    np.testing.assert_array_equal(np.array(h), (xh.astype(np.float16) * 2 + 1).astype(np.float32))
+    with mx.stream(mx.cpu):
+        ref = (x * 4).astype(mx.int32) // 3 + 1
+    np.testing.assert_array_equal(np.array(i), np.array(ref))
+
+
 def test_transforms_on_the_gpu_match_the_cpu():
     def loss(w, x):
         return mx.sum(mx.tanh(x @ w) ** 2)

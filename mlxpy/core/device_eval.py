@@ -196,13 +196,17 @@ def _node_dtypes(node):
     return dts
 
 
-def run_mixed(order, start, first, keep_graph):
+def run_mixed(order, start, first, keep_graph, fuse=True):
     """Evaluate order[start:] (order[start] may already be cleared: `first` is it)."""
     be = _gpu_module()
     cp_ndarray = be.cp.ndarray
     gxp = be.xp
     last_stream = None
     on_gpu = False
+    regions = absorbed = None
+    if fuse and EAGER_FUSION and not keep_graph and first is None and start == 0 and \
+            len(order) > 1:
+        regions, absorbed = _eager_regions(order)
     for i in range(start, len(order)):
         node = order[i]
         order[i] = None
@@ -214,6 +218,21 @@ def run_mixed(order, start, first, keep_graph):
         if prim is None:
             from .eval import _placeholder_message
             raise ValueError(_placeholder_message())
+        if regions:
+            key = id(node)
+            if key in absorbed:
+                continue  # computed inside its consumer's region
+            region = regions.get(key)
+            if region is not None:
+                out = _run_region(region, cp_ndarray)
+                if out is not None:
+                    node.set_data(out)
+                    node.prim = None
+                    node.inputs = None
+                    continue
+                # No kernel for it: its absorbed members run one by one first.
+                run_mixed(list(region[1]), 0, None, keep_graph, fuse=False)
+                last_stream = None
         if node.stream is not last_stream:
             last_stream = node.stream
             on_gpu = last_stream.device.type is _gpu
@@ -268,6 +287,145 @@ def run_mixed(order, start, first, keep_graph):
     if memory.active > memory.peak:
         memory.peak = memory.active
 
+
+
+# -- eager fusion ------------------------------------------------------------------------
+#
+# An eager graph evaluated on the GPU often holds chains of elementwise ops whose
+# intermediates nobody else can see: `maximum(x @ w.T + b, 0)`, the relu mask of its
+# gradient (greater, astype, multiply), `w - lr * g`. Each such chain runs as one
+# generated kernel (cuda_fusion), as compile's regions do: one launch instead of
+# several, and no intermediate written to memory.
+#
+# A node joins its consumer's region when both are elementwise with ordinary dtypes
+# on the same GPU stream and shape, the consumer is its only one in this evaluation,
+# and nothing outside the graph holds it: its reference count is exactly that of the
+# schedule and the consumer's inputs (an array handle, or a node of another pending
+# graph, adds one), so no one can ever ask for its value. Regions are cached by their
+# structure; a region without a CUDA form runs node by node.
+
+EAGER_FUSION = os.environ.get("MLXPY_EAGER_FUSION", "1") not in ("0", "")
+# Kernels (input layouts) one cached region may compile; past it, new layouts (a
+# broadcast input of yet another shape) run node by node instead of compiling again.
+MAX_REGION_LAYOUTS = 16
+_regions = {}  # structure key -> FusedElementwise, or False (no CUDA form)
+_fusable_types = {}
+_getrefcount = sys.getrefcount
+# getrefcount(node) of an intermediate inside _eager_regions: the schedule's list, its
+# consumer's inputs, the comprehension's variable and the call's own argument.
+_BASE_REFS = 4
+
+
+def _fusable(node):
+    prim = node.prim
+    cls = prim.__class__
+    ok = _fusable_types.get(cls)
+    if ok is None:
+        ok = _fusable_types[cls] = isinstance(prim, (_E.Unary, _E.Binary, _E.Select)) and \
+            prim.gpu_fallback and not prim.host_only and not prim.host_dtypes
+    if not ok or node.siblings is not None or node.dtype in _UNUSUAL or cls in _host_only:
+        return False
+    if node.stream.device.type is not _gpu:
+        return False
+    for i in node.inputs:
+        if i.dtype in _UNUSUAL:
+            return False
+    return True
+
+
+def _eager_regions(order):
+    """({id(root): (region key, root, absorbed members in order)}, ids of absorbed nodes)
+    for the elementwise chains of `order` (see above)."""
+    uses = {}
+    fusable = set()
+    for node in order:
+        if node.data is None and _fusable(node):
+            fusable.add(id(node))
+        for i in node.inputs or ():
+            k = id(i)
+            uses[k] = uses.get(k, 0) + 1
+    if len(fusable) < 2:
+        return None, None
+    # Counted before `into` below refers to any node.
+    private = {id(node) for node in order
+               if uses.get(id(node)) == 1 and _getrefcount(node) == _BASE_REFS}
+    into = {}  # id(absorbed node) -> its consumer
+    for node in order:
+        if id(node) not in fusable:
+            continue
+        for i in node.inputs:
+            k = id(i)
+            if k in fusable and k in private and i.shape == node.shape and \
+                    i.stream is node.stream:
+                into[k] = node
+    if not into:
+        return None, None
+    members = {}
+    for node in order:  # inputs come first, so a chain's root is met last
+        k = id(node)
+        if k in into:
+            root = into[k]
+            while id(root) in into:
+                root = into[id(root)]
+            members.setdefault(id(root), []).append(node)
+    regions = {}
+    for node in order:
+        k = id(node)
+        if k in members:
+            regions[k] = (node, members[k])
+    return regions, into
+
+
+def _region_of(root, members):
+    """(cached FusedElementwise or False, its input nodes) for root and its members."""
+    ref = {}
+    inputs = []
+    in_index = {}
+    key = []
+    steps = []
+    for m in members + [root]:
+        refs = []
+        for i in m.inputs:
+            r = ref.get(id(i))
+            if r is None:
+                k = in_index.get(id(i))
+                if k is None:
+                    k = in_index[id(i)] = len(inputs)
+                    inputs.append(i)
+                r = ("in", k)
+            refs.append(r)
+        out = ("t", len(steps))
+        ref[id(m)] = out
+        steps.append((m.prim, refs, out))
+        key.append((m.prim, tuple(refs), id(m.dtype)))
+    key.extend(id(i.dtype) for i in inputs)
+    key = tuple(key)
+    region = _regions.get(key)
+    if region is None:
+        region = _FusedElementwise(steps, [("t", len(steps) - 1)],
+                                   [(root.shape, root.dtype)], root.shape)
+        region.value_dtypes = [m.dtype for m in members] + [root.dtype]
+        region.in_shapes = [i.shape for i in inputs]
+        if len(_regions) > 4096:
+            _regions.clear()
+        _regions[key] = region
+    return region, inputs
+
+
+def _run_region(entry, cp_ndarray):
+    """The root's data from one kernel over its region, or None."""
+    root, members = entry
+    region, inputs = _region_of(root, members)
+    if region is False:
+        return None
+    try:
+        out = _run_fused(region, [device_data(n, cp_ndarray) for n in inputs],
+                         max_layouts=MAX_REGION_LAYOUTS)
+    except _FALLBACK_ERRORS:
+        out = None
+    if out is None:
+        return None
+    return out[0]
 
 def run_program_on_gpu(prog, inputs):
     """A compiled program's steps, each on the GPU (or the host, as `eval_on_gpu` decides).

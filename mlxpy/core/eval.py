@@ -127,9 +127,15 @@ def _placeholder_message():
             "tolist(), bool(), mx.eval) outside the transformed function.")
 
 
+_array_class = []  # [mlxpy.core.array.array], set on first use (array.py imports this module)
+
+
 def _tree_nodes(trees, out):
     """The nodes of the arrays in `trees`, in no particular order (evaluation sorts)."""
-    from .array import array
+    if not _array_class:
+        from .array import array as cls
+        _array_class.append(cls)
+    array = _array_class[0]
     append = out.append
     stack = list(trees)
     while stack:

@@ -188,8 +188,9 @@ def _layout(x, shape, size):
     return "strided", strides
 
 
-def run_fused(region, inputs):
-    """The region's outputs as CuPy arrays, or None when a step has no CUDA form."""
+def run_fused(region, inputs, max_layouts=None):
+    """The region's outputs as CuPy arrays, or None when a step has no CUDA form (or
+    when the region has `max_layouts` kernels already and these inputs need another)."""
     cache = region._cuda
     if cache is None:
         cache = region._cuda = {}
@@ -209,6 +210,8 @@ def run_fused(region, inputs):
                 plan = cache.get(key)
                 break
     if plan is None:
+        if max_layouts is not None and len(cache) >= max_layouts:
+            return None
         shape = region.infer([_Shape(x.shape) for x in inputs])[0][0]
         plan = _build(region, inputs, shape)
         if plan is None:

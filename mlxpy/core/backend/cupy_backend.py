@@ -10,7 +10,7 @@ import cupy as cp
 import cupyx
 import cupyx.scipy.special as _special
 
-from . import ArrayModule
+from . import ArrayModule, cuda_index
 
 xp = ArrayModule(cp, "cupy")
 
@@ -71,6 +71,8 @@ def float_to_int(x, target):
 xp.scatter_apply = scatter_apply
 xp.scatter_set = scatter_set
 xp.float_to_int = float_to_int
+xp.take_along = cuda_index.take_along
+xp.scatter_add_along = cuda_index.scatter_add_along
 
 
 def to_host(x):

@@ -225,3 +225,6 @@ def scatter_set(out, key, values):
 
 
 xp.scatter_set = scatter_set
+# Device-specific fast paths (the CuPy backend's cuda_index kernels); none here.
+xp.take_along = None
+xp.scatter_add_along = None

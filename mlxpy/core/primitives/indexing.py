@@ -537,6 +537,10 @@ class TakeAlongAxis(Primitive):
         x, idx = inputs
         axis = self.axis
         out = _along_shape(x.shape, idx.shape, axis)
+        if xp.take_along is not None:  # one kernel on the GPU
+            result = xp.take_along(x, idx, axis, out)
+            if result is not None:
+                return result
         xb = list(out)
         xb[axis] = x.shape[axis]
         x = xp.broadcast_to(x, tuple(xb))
@@ -602,6 +606,11 @@ class PutAlongAxis(Primitive):
 
     def eval(self, xp, inputs):
         x, idx, values = inputs
+        if self.mode == "add" and self.axis is not None and xp.scatter_add_along is not None:
+            full = _along_shape(x.shape, _broadcast(idx.shape, values.shape), self.axis)
+            result = xp.scatter_add_along(x, idx, values, self.axis, full)
+            if result is not None:  # one kernel on the GPU
+                return result
         out = x.copy()
         target = out.reshape(-1) if self.axis is None else out
         axis = 0 if self.axis is None else self.axis
