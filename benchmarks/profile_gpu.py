@@ -344,7 +344,21 @@ def tiny():
     print(out.getvalue())
 
 
+def echain():
+    """The eager 100-op chain: time and cProfile."""
+    x = mx.random.normal((16,), key=mx.random.key(1))
+    mx.eval(x)
+
+    def body(x):
+        for _ in range(25):
+            x = mx.cos(mx.sin(x) * 1.01) + 0.5
+        return x
+    call = lambda: mx.eval(body(x))  # noqa: E731
+    print(f"eager chain: {timed(call, 50) * 1e6:.1f} us per call")
+    profile(call, 50, "eager chain")
+
+
 if __name__ == "__main__":
-    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "floor", "layers", "nodes", "eager", "ops", "tiny")] or ["floor", "chain", "mlp"]
+    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "floor", "layers", "nodes", "eager", "ops", "tiny", "echain")] or ["floor", "chain", "mlp"]
     for w in which:
         globals()[w]()

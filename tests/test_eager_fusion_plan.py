@@ -20,8 +20,9 @@ def plan(monkeypatch):
     def regions(*arrays):
         order = topo_sort([a._node for a in arrays])
         found, _ = device_eval._eager_regions(order)
-        return sorted(([type(m.prim).__name__ for m in members], type(root.prim).__name__)
-                      for root, members in (found or {}).values())
+        by_id = {id(n): n for n in order}
+        return sorted(([type(m.prim).__name__ for m in members], type(by_id[k].prim).__name__)
+                      for k, members in (found or {}).items())
     return regions
 
 
@@ -59,3 +60,17 @@ def test_shape_changes_and_non_elementwise_steps_break_chains(plan):
         assert plan(y, s) == [(["Exp"], "Add"), (["Multiply"], "Exp")]
         np.testing.assert_allclose(np.array(s), np.full(8, 4 * (np.e + 1) * 3), rtol=1e-6)
 
+
+
+def test_long_chains_split_into_bounded_regions_in_linear_time(plan):
+    with mx.stream(mx.cpu):
+        x = mx.ones((3,))
+        mx.eval(x)
+        for _ in range(20000):
+            x = x * 1.0001
+        order = topo_sort([x._node])
+        found, absorbed = device_eval._eager_regions(order)
+        sizes = sorted(len(m) + 1 for m in found.values())
+        assert sum(sizes) == 20000 and max(sizes) == device_eval.MAX_REGION_STEPS
+        assert len(absorbed) == 20000 - len(found)
+        np.testing.assert_allclose(np.array(x), np.full(3, 1.0001 ** 20000), rtol=1e-3)

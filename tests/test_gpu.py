@@ -251,6 +251,22 @@ def test_eager_elementwise_chains_run_as_one_kernel():
                                rtol=1e-6, atol=1e-6)
 
 
+
+def test_eager_fusion_gives_the_bits_of_op_by_op_evaluation(monkeypatch):
+    from mlxpy.core import device_eval
+    rng = np.random.default_rng(7)
+    a, b, c = (mx.array(rng.normal(size=(1000,)).astype(np.float32)) for _ in range(3))
+
+    def f():
+        y = mx.linspace(-3.3, 17.1, 1000) * a + b   # a * b + c: no fused multiply-add
+        return mx.exp(y * 0.1) * c - mx.sqrt(mx.abs(a)) / (b * b + 1)
+    fused = f()
+    mx.eval(fused)
+    monkeypatch.setattr(device_eval, "EAGER_FUSION", False)
+    plain = f()
+    mx.eval(plain)
+    np.testing.assert_array_equal(np.array(fused), np.array(plain))
+
 def test_eager_fusion_keeps_every_value_someone_can_read():
     x = mx.array(np.linspace(-2, 2, 40, dtype=np.float32).reshape(4, 10))
     held = x + 1                      # has a handle: computed and kept

@@ -222,16 +222,19 @@ def run_mixed(order, start, first, keep_graph, fuse=True):
             key = id(node)
             if key in absorbed:
                 continue  # computed inside its consumer's region
-            region = regions.get(key)
-            if region is not None:
-                out = _run_region(region, cp_ndarray)
+            members = regions.pop(key, None)
+            if members is not None:
+                out = _run_region(node, members, cp_ndarray)
                 if out is not None:
                     node.set_data(out)
                     node.prim = None
                     node.inputs = None
+                    for m in members:
+                        m.prim = None
+                        m.inputs = None
                     continue
                 # No kernel for it: its absorbed members run one by one first.
-                run_mixed(list(region[1]), 0, None, keep_graph, fuse=False)
+                run_mixed(members, 0, None, keep_graph, fuse=False)
                 last_stream = None
         if node.stream is not last_stream:
             last_stream = node.stream
@@ -308,6 +311,8 @@ EAGER_FUSION = os.environ.get("MLXPY_EAGER_FUSION", "1") not in ("0", "")
 # Kernels (input layouts) one cached region may compile; past it, new layouts (a
 # broadcast input of yet another shape) run node by node instead of compiling again.
 MAX_REGION_LAYOUTS = 16
+# Steps of one eager region at most (a 100,000-op chain is many kernels, not one).
+MAX_REGION_STEPS = 128
 _regions = {}  # structure key -> FusedElementwise, or False (no CUDA form)
 _fusable_types = {}
 _getrefcount = sys.getrefcount
@@ -334,45 +339,56 @@ def _fusable(node):
 
 
 def _eager_regions(order):
-    """({id(root): (region key, root, absorbed members in order)}, ids of absorbed nodes)
-    for the elementwise chains of `order` (see above)."""
+    """({id(root): absorbed members in order}, ids of absorbed nodes) for the
+    elementwise chains of `order` (see above). Only ids refer to roots, so that the
+    plan keeps no buffer alive."""
     uses = {}
     fusable = set()
     for node in order:
-        if node.data is None and _fusable(node):
+        if _fusable(node):
             fusable.add(id(node))
-        for i in node.inputs or ():
+        for i in node.inputs:
             k = id(i)
             uses[k] = uses.get(k, 0) + 1
     if len(fusable) < 2:
         return None, None
-    # Counted before `into` below refers to any node.
+    # Counted before anything below refers to a node.
     private = {id(node) for node in order
                if uses.get(id(node)) == 1 and _getrefcount(node) == _BASE_REFS}
-    into = {}  # id(absorbed node) -> its consumer
+    into = {}  # id(absorbed node) -> id(its consumer)
     for node in order:
-        if id(node) not in fusable:
-            continue
-        for i in node.inputs:
-            k = id(i)
-            if k in fusable and k in private and i.shape == node.shape and \
-                    i.stream is node.stream:
-                into[k] = node
+        if id(node) in fusable:
+            for i in node.inputs:
+                k = id(i)
+                if k in private and k in fusable and i.shape == node.shape and \
+                        i.stream is node.stream:
+                    into[k] = id(node)
     if not into:
         return None, None
+    # Consumers come after their inputs: walking backwards, a consumer's region is known
+    # when its inputs are met. A region stops growing at MAX_REGION_STEPS steps.
+    root_of = {}
+    size = {}
     members = {}
-    for node in order:  # inputs come first, so a chain's root is met last
+    for node in reversed(order):
         k = id(node)
-        if k in into:
-            root = into[k]
-            while id(root) in into:
-                root = into[id(root)]
-            members.setdefault(id(root), []).append(node)
+        c = into.get(k)
+        if c is not None:
+            r = root_of[c]
+            if size[r] < MAX_REGION_STEPS:
+                root_of[k] = r
+                size[r] += 1
+                members[r].append(node)
+                continue
+            del into[k]  # the region is full: this node starts its own
+        root_of[k] = k
+        size[k] = 1
+        members[k] = []
     regions = {}
-    for node in order:
-        k = id(node)
-        if k in members:
-            regions[k] = (node, members[k])
+    for k, m in members.items():
+        if m:
+            m.reverse()
+            regions[k] = m
     return regions, into
 
 
@@ -412,9 +428,8 @@ def _region_of(root, members):
     return region, inputs
 
 
-def _run_region(entry, cp_ndarray):
+def _run_region(root, members, cp_ndarray):
     """The root's data from one kernel over its region, or None."""
-    root, members = entry
     region, inputs = _region_of(root, members)
     if region is False:
         return None

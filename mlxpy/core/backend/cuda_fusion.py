@@ -75,6 +75,12 @@ template <typename T> __device__ __forceinline__ T mx_fmod_floor(T a, T b) {
 """
 
 
+# No contraction of a * b + c into one fused multiply-add: every step rounds as it
+# would run alone (CuPy's kernels, NumPy, MLX's eager ops), so a fused region gives the
+# bits the same ops give one by one (uniform draws, linspace and initializers stay
+# bit-identical). The kernels are memory-bound; the extra rounding costs nothing there.
+_OPTIONS = ("--std=c++17", "--fmad=false")
+
 def _form(prim, dts, out_dt):
     """The C expression of one step over argument names, or None if it has none here.
 
@@ -310,7 +316,7 @@ def _build(region, inputs, shape):
     kernel = _kernels.get(src)
     if kernel is None:
         kernel = _kernels[src] = cp.RawKernel(src, "mlxpy_fused",
-                                             options=("--std=c++17",))
+                                             options=_OPTIONS)
     plan = _Plan()
     plan.shape = shape
     plan.kernel = kernel
@@ -538,7 +544,7 @@ def _build_reduce(region, reduce_prim, inputs):
     kernel = _kernels.get(src)
     if kernel is None:
         kernel = _kernels[src] = cp.RawKernel(src, "mlxpy_fused_reduce",
-                                             options=("--std=c++17",))
+                                             options=_OPTIONS)
     plan = _ReducePlan()
     plan.kernel = kernel
     plan.rows, plan.cols, plan.parts = rows, cols, parts
