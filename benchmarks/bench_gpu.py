@@ -146,16 +146,10 @@ def bench_chain():
 
 # -- 3. MLP training step ------------------------------------------------------------------
 
-def bench_mlp():
-    sizes = (784, 4096, 4096, 10)
-    batch = 1024
-    if SMOKE:
-        sizes, batch = (16, 32, 32, 10), 8
-    number = 2 if SMOKE else 20
-    lr = 0.01
-    rows = []
-    key = mx.random.key(0)
-    keys = mx.random.split(key, 4)
+def mlp_problem(sizes, batch, lr):
+    """(params, x, y, step): a seeded MLP classifier, its batch, and one SGD step
+    `step(params, x, y) -> (loss, new params)`, all evaluated but the step."""
+    keys = mx.random.split(mx.random.key(0), 4)
     params = [(mx.random.normal((o, i), key=keys[j]) * (1 / i ** 0.5), mx.zeros((o,)))
               for j, (i, o) in enumerate(zip(sizes[:-1], sizes[1:]))]
     xb = mx.random.normal((batch, sizes[0]), key=keys[3])
@@ -175,6 +169,18 @@ def bench_mlp():
     def step(params, x, y):
         loss, grads = grad_fn(params, x, y)
         return loss, [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(params, grads)]
+    return params, xb, yb, step
+
+
+def bench_mlp():
+    sizes = (784, 4096, 4096, 10)
+    batch = 1024
+    if SMOKE:
+        sizes, batch = (16, 32, 32, 10), 8
+    number = 2 if SMOKE else 20
+    lr = 0.01
+    rows = []
+    params, xb, yb, step = mlp_problem(sizes, batch, lr)
 
     state = {"p": params}
 
@@ -191,28 +197,34 @@ def bench_mlp():
 
     rows.append(("mlxpy compiled", gpu_time(run_compiled, number) * 1e3))
     if torch is not None:
-        tp = [(torch.tensor(np_(w), device="cuda", requires_grad=True),
-               torch.tensor(np_(b), device="cuda", requires_grad=True)) for w, b in params]
-        tx = torch.tensor(np_(xb), device="cuda")
-        ty = torch.tensor(np_(yb), device="cuda").long()
-
-        def torch_step():
-            h = tx
-            for w, b in tp[:-1]:
-                h = torch.relu(h @ w.T + b)
-            w, b = tp[-1]
-            loss = torch.nn.functional.cross_entropy(h @ w.T + b, ty)
-            loss.backward()
-            with torch.no_grad():
-                for w, b in tp:
-                    w -= lr * w.grad
-                    b -= lr * b.grad
-                    w.grad = None
-                    b.grad = None
+        torch_step = torch_mlp_step(params, xb, yb, lr)
         rows.append(("torch eager", gpu_time(torch_step, number) * 1e3))
     return report(f"MLP training step {'-'.join(map(str, sizes))}, batch {batch}, float32",
                   rows, "ms per step", baseline="mlxpy eager")
 
+
+
+def torch_mlp_step(params, xb, yb, lr):
+    """The same SGD step in PyTorch eager, on copies of the same weights and batch."""
+    tp = [(torch.tensor(np_(w), device="cuda", requires_grad=True),
+           torch.tensor(np_(b), device="cuda", requires_grad=True)) for w, b in params]
+    tx = torch.tensor(np_(xb), device="cuda")
+    ty = torch.tensor(np_(yb), device="cuda").long()
+
+    def torch_step():
+        h = tx
+        for w, b in tp[:-1]:
+            h = torch.relu(h @ w.T + b)
+        w, b = tp[-1]
+        loss = torch.nn.functional.cross_entropy(h @ w.T + b, ty)
+        loss.backward()
+        with torch.no_grad():
+            for w, b in tp:
+                w -= lr * w.grad
+                b -= lr * b.grad
+                w.grad = None
+                b.grad = None
+    return torch_step
 
 def np_(a):
     import numpy as np

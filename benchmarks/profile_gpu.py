@@ -5,11 +5,15 @@ Run on a GPU machine: python benchmarks/profile_gpu.py [chain] [mlp] [--top N]
 """
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
 
 import mlxpy.core as mx
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_gpu import mlp_problem  # noqa: E402
 
 TOP = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 30
 
@@ -46,7 +50,8 @@ def profile(fn, number, label):
     print(s.getvalue())
 
 
-def chain():
+def _chain_problem():
+    """(x, body): 16 float32 and the benchmark's 100-op chain (sin, scale, cos, shift)."""
     x = mx.random.normal((16,), key=mx.random.key(1))
     mx.eval(x)
 
@@ -54,6 +59,10 @@ def chain():
         for _ in range(25):
             x = mx.cos(mx.sin(x) * 1.01) + 0.5
         return x
+    return x, body
+
+def chain():
+    x, body = _chain_problem()
     f = mx.compile(body)
     call = lambda: mx.eval(f(x))  # noqa: E731
     print(f"compiled chain: {timed(call, 2000) * 1e6:.1f} us per call")
@@ -63,28 +72,11 @@ def chain():
 
 
 def mlp():
-    sizes, batch, lr = (784, 4096, 4096, 10), 1024, 0.01
-    keys = mx.random.split(mx.random.key(0), 4)
-    params = [(mx.random.normal((o, i), key=keys[j]) * (1 / i ** 0.5), mx.zeros((o,)))
-              for j, (i, o) in enumerate(zip(sizes[:-1], sizes[1:]))]
-    xb = mx.random.normal((batch, sizes[0]), key=keys[3])
-    yb = mx.random.randint(0, 10, (batch,), key=keys[2])
-    mx.eval(params, xb, yb)
-
-    def loss_fn(params, x, y):
-        for w, b in params[:-1]:
-            x = mx.maximum(x @ w.T + b, 0)
-        w, b = params[-1]
-        logits = x @ w.T + b
-        return mx.mean(mx.logsumexp(logits, axis=-1)
-                       - mx.take_along_axis(logits, y[:, None], axis=-1)[:, 0])
-
-    grad_fn = mx.value_and_grad(loss_fn)
+    params, xb, yb, sgd = mlp_problem((784, 4096, 4096, 10), 1024, 0.01)
     state = {"p": params}
 
     def build():
-        loss, grads = grad_fn(state["p"], xb, yb)
-        return loss, [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(state["p"], grads)]
+        return sgd(state["p"], xb, yb)
 
     def step():
         loss, state["p"] = build()
@@ -104,37 +96,17 @@ def mlp():
     sync()
     print(f"  graph build {t_build / 20 * 1e3:.2f} ms, eval (host, async) {t_eval / 20 * 1e3:.2f} ms")
     profile(step, 20, "eager MLP step")
-    try:
-        import torch
-        import numpy as np
-        tp = [(torch.tensor(np.array(w), device="cuda", requires_grad=True),
-               torch.tensor(np.array(b), device="cuda", requires_grad=True)) for w, b in params]
-        tx = torch.tensor(np.array(xb), device="cuda")
-        ty = torch.tensor(np.array(yb), device="cuda").long()
-
-        def torch_step():
-            h = tx
-            for w, b in tp[:-1]:
-                h = torch.relu(h @ w.T + b)
-            w, b = tp[-1]
-            loss = torch.nn.functional.cross_entropy(h @ w.T + b, ty)
-            loss.backward()
-            with torch.no_grad():
-                for w, b in tp:
-                    w -= lr * w.grad
-                    b -= lr * b.grad
-                    w.grad = None
-                    b.grad = None
+    import bench_gpu
+    if bench_gpu.torch is not None:
+        torch_step = bench_gpu.torch_mlp_step(params, xb, yb, 0.01)
         for _ in range(3):
             torch_step()
-        torch.cuda.synchronize()
+        bench_gpu.torch.cuda.synchronize()
         t0 = time.perf_counter()
         for _ in range(20):
             torch_step()
-        torch.cuda.synchronize()
+        bench_gpu.torch.cuda.synchronize()
         print(f"torch eager MLP step: {(time.perf_counter() - t0) / 20 * 1e3:.2f} ms")
-    except ImportError:
-        pass
 
 
 def floor():
@@ -157,14 +129,7 @@ def layers():
     own GPU time from CUDA events."""
     import cupy as cp
     from mlxpy.core import device_eval as de
-    from mlxpy.core.backend import cuda_fusion
-    x = mx.random.normal((16,), key=mx.random.key(1))
-    mx.eval(x)
-
-    def body(x):
-        for _ in range(25):
-            x = mx.cos(mx.sin(x) * 1.01) + 0.5
-        return x
+    x, body = _chain_problem()
 
     def cheap(x):
         for _ in range(25):
@@ -201,25 +166,9 @@ def nodes():
     import cupy as cp
     from mlxpy.core import device_eval as de
     from mlxpy.core.graph import topo_sort
-    sizes, batch, lr = (784, 4096, 4096, 10), 1024, 0.01
-    keys = mx.random.split(mx.random.key(0), 4)
-    params = [(mx.random.normal((o, i), key=keys[j]) * (1 / i ** 0.5), mx.zeros((o,)))
-              for j, (i, o) in enumerate(zip(sizes[:-1], sizes[1:]))]
-    xb = mx.random.normal((batch, sizes[0]), key=keys[3])
-    yb = mx.random.randint(0, 10, (batch,), key=keys[2])
-    mx.eval(params, xb, yb)
-
-    def loss_fn(params, x, y):
-        for w, b in params[:-1]:
-            x = mx.maximum(x @ w.T + b, 0)
-        w, b = params[-1]
-        logits = x @ w.T + b
-        return mx.mean(mx.logsumexp(logits, axis=-1)
-                       - mx.take_along_axis(logits, y[:, None], axis=-1)[:, 0])
-    grad_fn = mx.value_and_grad(loss_fn)
+    params, xb, yb, sgd = mlp_problem((784, 4096, 4096, 10), 1024, 0.01)
     for rep in range(3):
-        loss, grads = grad_fn(params, xb, yb)
-        new = [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(params, grads)]
+        loss, new = sgd(params, xb, yb)
         roots = [loss._node] + [a._node for pair in new for a in pair]
         order = topo_sort(roots)
         host = collections.defaultdict(float)
@@ -346,13 +295,7 @@ def tiny():
 
 def echain():
     """The eager 100-op chain: time and cProfile."""
-    x = mx.random.normal((16,), key=mx.random.key(1))
-    mx.eval(x)
-
-    def body(x):
-        for _ in range(25):
-            x = mx.cos(mx.sin(x) * 1.01) + 0.5
-        return x
+    x, body = _chain_problem()
     call = lambda: mx.eval(body(x))  # noqa: E731
     print(f"eager chain: {timed(call, 50) * 1e6:.1f} us per call")
     profile(call, 50, "eager chain")
