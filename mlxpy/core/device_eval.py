@@ -131,14 +131,17 @@ def _mark_host_only(prim, error):
               f"{type(error).__name__}: {error}", file=sys.stderr)
 
 
-def eval_on_gpu(prim, datas, dtypes):
-    """prim's outputs for input data on either side; results on the GPU (bfloat16: host)."""
+def eval_on_gpu(prim, datas, dtypes, on_host=None):
+    """prim's outputs for input data on either side; results on the GPU (bfloat16: host).
+    `on_host`: the caller's `_must_run_on_host(prim, dtypes)`, if it asked already."""
     be = _gpu_backend
     cp_ndarray = be.cp.ndarray
     if not prim.gpu_fallback:  # a whole program: its steps decide for themselves
         ins = [d if type(d) is cp_ndarray else be.to_device(d) for d in datas]
         return _on_device(prim.eval(be.xp, ins), cp_ndarray)
-    if not _must_run_on_host(prim, dtypes):
+    if on_host is None:
+        on_host = _must_run_on_host(prim, dtypes)
+    if not on_host:
         ins = [d if type(d) is cp_ndarray else be.to_device(d) for d in datas]
         half = _dt.float16 in dtypes and isinstance(prim, _ELEMENTWISE) and \
             not isinstance(prim, _E.AsType)
@@ -264,12 +267,14 @@ def run_mixed(order, start, first, keep_graph, fuse=True):
                     if type(out) is not cp_ndarray:
                         out = _on_device(out, cp_ndarray)
             else:
+                # One placement decision: inputs of GPU work move (and stay moved).
                 dtypes = _node_dtypes(node)
-                if _must_run_on_host(prim, dtypes):
+                on_host = _must_run_on_host(prim, dtypes)
+                if on_host:
                     datas = [n.data for n in inputs]
                 else:
                     datas = [device_data(n, cp_ndarray) for n in inputs]
-                out = eval_on_gpu(prim, datas, dtypes)
+                out = eval_on_gpu(prim, datas, dtypes, on_host)
         else:
             out = prim.eval(_numpy_xp, [host_data(n) for n in node.inputs])
         siblings = node.siblings
