@@ -2,8 +2,9 @@
 
 CuPy's own take_along_axis builds an index grid of arange arrays and then gathers, a
 dozen kernel launches (about 190 us of host time for a 1024 x 10 gather); the
-scatter-add behind take_along_axis's gradient took twice that. Here each is one launch
-over the result (or update) positions:
+scatter-add behind take_along_axis's gradient took twice that. Here the gather is one
+launch over the result positions, the scatter-add one launch over the update positions
+after a copy of its target:
 
 - take: out[i] = x[position of i, with the axis coordinate replaced by idx[i]];
   indices clamp into [-n, n - 1] and negatives count from the end, as the NumPy path's
