@@ -10,6 +10,8 @@ import pstats
 import sys
 import time
 
+import numpy as np
+
 import mlxpy.core as mx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -107,6 +109,102 @@ def mlp():
             torch_step()
         bench_gpu.torch.cuda.synchronize()
         print(f"torch eager MLP step: {(time.perf_counter() - t0) / 20 * 1e3:.2f} ms")
+
+
+def _cupy_step(params, xb, yb, lr=0.01):
+    """The MLP step written directly in CuPy calls: the floor of CuPy's own host cost."""
+    import cupy as cp
+    ps = [[cp.asarray(np.array(w)), cp.asarray(np.array(b))] for w, b in params]
+    x = cp.asarray(np.array(xb))
+    y = cp.asarray(np.array(yb))
+
+    def step():
+        hs = [x]
+        for w, b in ps[:-1]:
+            hs.append(cp.maximum(hs[-1] @ w.T + b, 0))
+        w, b = ps[-1]
+        logits = hs[-1] @ w.T + b
+        m = logits.max(axis=-1, keepdims=True)
+        e = cp.exp(logits - m)
+        s = e.sum(axis=-1, keepdims=True)
+        loss = (cp.log(s) + m - cp.take_along_axis(logits, y[:, None], -1)).mean()
+        g = e / s
+        g[cp.arange(len(y)), y] -= 1
+        g /= len(y)
+        for k in range(len(ps) - 1, -1, -1):
+            w, b = ps[k]
+            gw = g.T @ hs[k]
+            gb = g.sum(axis=0)
+            if k:
+                g = (g @ w) * (hs[k] > 0)
+            ps[k][0] = w - lr * gw
+            ps[k][1] = b - lr * gb
+        return loss
+    return step
+
+
+def split():
+    """Eager MLP step, mlxpy against torch: host time to queue one step and the GPU's
+    own time for it (CUDA events around it, queued behind a 30 ms spin kernel, so the
+    GPU runs the step's kernels back to back however slowly the host queued them)."""
+    import cupy as cp
+    import bench_gpu
+    spin = cp.RawKernel(r'''extern "C" __global__ void spin(long long cycles) {
+        long long t0 = clock64(); while (clock64() - t0 < cycles) {} }''', "spin")
+    params, xb, yb, sgd = mlp_problem((784, 4096, 4096, 10), 1024, 0.01)
+    state = {"p": params}
+
+    def ours():
+        loss, state["p"] = sgd(state["p"], xb, yb)
+        mx.eval(loss, state["p"])
+    cstep = mx.compile(sgd)
+    cstate = {"p": params}
+
+    def compiled():
+        loss, cstate["p"] = cstep(cstate["p"], xb, yb)
+        mx.eval(loss, cstate["p"])
+    rows = [("mlxpy", ours), ("mlxpy compiled", compiled), ("cupy by hand", _cupy_step(params, xb, yb))]
+    if bench_gpu.torch is not None:
+        rows.append(("torch", bench_gpu.torch_mlp_step(params, xb, yb, 0.01)))
+    for label, fn in rows:
+        host, gpu = [], []
+        for _ in range(12):
+            sync()
+            bench_gpu._sync_all()
+            start, end = cp.cuda.Event(), cp.cuda.Event()
+            spin((1,), (1,), (cp.int64(60_000_000),))
+            start.record()
+            t0 = time.perf_counter()
+            fn()
+            t1 = time.perf_counter()
+            end.record()
+            end.synchronize()
+            bench_gpu._sync_all()
+            host.append(t1 - t0)
+            gpu.append(cp.cuda.get_elapsed_time(start, end) * 1e-3)
+        host, gpu = sorted(host)[2:-2], sorted(gpu)[2:-2]
+        print(f"split {label}: host {sum(host) / len(host) * 1e3:.2f} ms to queue a step, "
+              f"GPU {sum(gpu) / len(gpu) * 1e3:.2f} ms from first launch to last")
+        idle = []
+        for _ in range(12):
+            bench_gpu._sync_all()
+            t0 = time.perf_counter()
+            fn()
+            idle.append(time.perf_counter() - t0)
+        idle = sorted(idle)[2:-2]
+        print(f"split {label}: host {sum(idle) / len(idle) * 1e3:.2f} ms to queue a step "
+              "with the GPU idle")
+    bench_gpu._sync_all()
+    pr = cProfile.Profile()
+    for _ in range(5):
+        spin((1,), (1,), (cp.int64(60_000_000),))
+        pr.enable()
+        ours()
+        pr.disable()
+        bench_gpu._sync_all()
+    out = io.StringIO()
+    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(12)
+    print(out.getvalue())
 
 
 def floor():
@@ -302,6 +400,6 @@ def echain():
 
 
 if __name__ == "__main__":
-    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "floor", "layers", "nodes", "eager", "ops", "tiny", "echain")] or ["floor", "chain", "mlp"]
+    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "split", "floor", "layers", "nodes", "eager", "ops", "tiny", "echain")] or ["floor", "chain", "mlp"]
     for w in which:
         globals()[w]()

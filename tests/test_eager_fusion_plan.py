@@ -4,6 +4,8 @@ The plan itself is device-independent: these tests build graphs on the CPU and a
 for the plan as if their stream were on the GPU. The kernels themselves are tested in
 test_gpu.py, where a GPU is present.
 """
+import weakref
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,85 @@ def test_long_chains_split_into_bounded_regions_in_linear_time(plan):
         assert sum(sizes) == 20000 and max(sizes) == device_eval.MAX_REGION_STEPS
         assert len(absorbed) == 20000 - len(found)
         np.testing.assert_allclose(np.array(x), np.full(3, 1.0001 ** 20000), rtol=1e-3)
+
+
+# -- repeated graphs as programs (eager_programs.py) -----------------------------------------
+#
+# Device-independent too: the graph's stream counts as "the GPU" and the program runs
+# through compile's NumPy runner.
+
+def _run_as_program(order):
+    from mlxpy.core import eager_programs
+    from mlxpy.core.backend import array_module
+    from mlxpy.core.transforms.compiler import run_program
+    xp = array_module(DeviceType.cpu)
+    return eager_programs.run(order, DeviceType.cpu, lambda s: None, lambda n: n.data,
+                              lambda prog, ins: run_program(prog, xp, ins))
+
+
+def _step(x, w):
+    h = mx.maximum(x @ w + 1, 0)
+    held = mx.exp(h * 0.5)
+    return held, (held * 2 - h).sum(axis=-1) + 0.25
+
+
+def test_a_repeated_graph_runs_as_a_program_giving_what_others_can_read():
+    from mlxpy.core import eager_programs
+    eager_programs.clear()
+    rng = np.random.default_rng(0)
+    ran = []
+    with mx.stream(mx.cpu):
+        for _ in range(3):
+            xh, wh = rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=(4, 5)).astype(np.float32)
+            x, w = mx.array(xh), mx.array(wh)
+            held, out = _step(x, w)
+            order = topo_sort([out._node, held._node])
+            # Weak references: a strong one would make the nodes readable, and so outputs.
+            private = [weakref.ref(n) for n in order if n is not held._node and n is not out._node]
+            ran.append(_run_as_program(order))
+            if not ran[-1]:
+                mx.eval(held, out)
+                continue
+            assert private and all(r() is None or (r().data is None and r().prim is None)
+                                   for r in private)
+            h = np.maximum(xh @ wh + 1, 0)
+            np.testing.assert_allclose(np.array(held), np.exp(h * 0.5), rtol=1e-6)
+            np.testing.assert_allclose(np.array(out), (np.exp(h * 0.5) * 2 - h).sum(-1) + 0.25,
+                                       rtol=1e-5)
+    assert ran == [False, True, True]
+
+
+def test_programs_are_keyed_by_what_is_held_and_by_scalar_values():
+    from mlxpy.core import eager_programs
+    eager_programs.clear()
+    with mx.stream(mx.cpu):
+        x, w = mx.ones((3, 4)), mx.ones((4, 5))
+        mx.eval(x, w)
+
+        def order_of(scale, hold):
+            h = mx.maximum(x @ w + 1, 0)
+            y = mx.exp(h * scale)
+            z = (y * 2 - h).sum(axis=-1) + 0.25
+            return topo_sort([z._node]), (y if hold else None), z
+        keys = []
+        for scale, hold in ((0.5, False), (0.5, True), (0.25, False)):
+            order, y, z = order_of(scale, hold)
+            keys.append(eager_programs._signature(order, DeviceType.cpu)[0])
+            del order
+        assert len(set(keys)) == 3
+
+
+def test_graphs_with_a_placeholder_or_few_nodes_run_node_by_node():
+    from mlxpy.core import eager_programs
+    eager_programs.clear()
+    with mx.stream(mx.cpu):
+        x = mx.ones((3,))
+        mx.eval(x)
+        small = topo_sort([(x + 1)._node])
+        assert not _run_as_program(small) and not _run_as_program(small)
+        cf = mx.compile(lambda a: mx.exp(a) * 2)
+        big = x
+        for _ in range(10):
+            big = cf(big) - 1
+        order = topo_sort([big._node])
+        assert eager_programs._signature(order, DeviceType.cpu) is None

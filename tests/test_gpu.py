@@ -381,3 +381,162 @@ def test_region_then_reduction_runs_as_one_kernel(case):
     prog = next(iter(f._cache.values()))[0]
     merged = [p for p, *_ in prog.gpu_plan if isinstance(p, RegionReduce)]
     assert len(merged) == 1
+
+
+# -- compiled programs replayed as CUDA graphs ----------------------------------------------
+
+def _graph_states(f):
+    from mlxpy.core.backend.cuda_graphs import _Captured
+    prog = next(iter(f._cache.values()))[0]
+    return [("graph" if type(s) is _Captured else s) for s in (prog.gpu_graphs or {}).values()]
+
+
+def _mlp_step(params, x, y):
+    def loss_fn(params):
+        h = x
+        for w, b in params[:-1]:
+            h = mx.maximum(h @ w.T + b, 0)
+        w, b = params[-1]
+        logits = h @ w.T + b
+        return mx.mean(mx.logsumexp(logits, axis=-1)
+                       - mx.take_along_axis(logits, y[:, None], axis=-1)[:, 0])
+    loss, grads = mx.value_and_grad(loss_fn)(params)
+    return loss, [(w - 0.1 * gw, b - 0.1 * gb) for (w, b), (gw, gb) in zip(params, grads)]
+
+
+def _mlp_data(seed):
+    k = mx.random.split(mx.random.key(seed), 4)
+    params = [(mx.random.normal((32, 20), key=k[0]) * 0.2, mx.zeros((32,))),
+              (mx.random.normal((10, 32), key=k[1]) * 0.2, mx.zeros((10,)))]
+    return params, mx.random.normal((16, 20), key=k[2]), mx.random.randint(0, 10, (16,), key=k[3])
+
+
+def test_compiled_training_steps_replay_as_a_graph_with_the_bits_of_step_by_step(monkeypatch):
+    from mlxpy.core.backend import cuda_graphs
+    params, x, y = _mlp_data(0)
+    step = mx.compile(_mlp_step)
+    losses, p = [], params
+    for _ in range(6):
+        loss, p = step(p, x, y)
+        mx.eval(loss, p)
+        losses.append(loss)
+    assert _graph_states(step) == ["graph"]
+    monkeypatch.setattr(cuda_graphs, "ENABLED", False)
+    plain = mx.compile(_mlp_step)
+    q = params
+    for k in range(6):
+        loss, q = plain(q, x, y)
+        mx.eval(loss, q)
+        # The same kernels on the same data: the same bits, step after step.
+        assert loss.item() == losses[k].item()
+    for (w, b), (v, c) in zip(p, q):
+        np.testing.assert_array_equal(np.array(w), np.array(v))
+        np.testing.assert_array_equal(np.array(b), np.array(c))
+
+
+def test_graph_replays_give_each_call_its_own_outputs_and_read_views_of_inputs():
+    def f(a, b):
+        h = mx.exp(a @ b) - 1
+        return h.sum(axis=0), h.T, a            # a reduction, a view, an input passed through
+    f = mx.compile(f)
+    rng = np.random.default_rng(1)
+    hosts = [(rng.normal(size=(6, 5)).astype(np.float32), rng.normal(size=(4, 5)).astype(np.float32))
+             for _ in range(5)]
+    outs = []
+    for ah, bh in hosts:
+        b = mx.array(bh).T                     # a strided input
+        outs.append(f(mx.array(ah), b))
+        mx.eval(outs[-1])
+    assert _graph_states(f) == ["graph"]
+    for (ah, bh), (s, t, a) in zip(hosts, outs):   # earlier results untouched by later replays
+        h = np.exp(ah.astype(np.float64) @ bh.T.astype(np.float64)) - 1
+        np.testing.assert_allclose(np.array(s), h.sum(axis=0), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(np.array(t), h.T, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(np.array(a), ah)
+
+
+def test_steps_that_cannot_be_recorded_run_between_graphs():
+    # bfloat16 work runs on the host and matmul calls cuBLAS: neither can be recorded.
+    def f(a, w):
+        h = mx.exp(a @ w) * 0.5 + 1
+        s = (mx.sort(h * 2, axis=-1).astype(mx.bfloat16) + 1).astype(mx.float32)
+        return mx.tanh(s @ w.T).sum(axis=-1) - 1
+    cf = mx.compile(f)
+    rng = np.random.default_rng(3)
+    for k in range(5):
+        a = mx.array(rng.normal(size=(8, 6)).astype(np.float32))
+        w = mx.array(rng.normal(size=(6, 6)).astype(np.float32) * 0.3)
+        out = cf(a, w)
+        mx.eval(out)
+        with mx.stream(mx.cpu):
+            ref = f(a, w)
+        np.testing.assert_allclose(np.array(out), np.array(ref), rtol=1e-5, atol=1e-5)
+    assert _graph_states(cf) == ["graph"]
+    prog = next(iter(cf._cache.values()))[0]
+    segments = next(iter(prog.gpu_graphs.values())).segments
+    between = [type(s[0][0]).__name__ for s in segments if type(s) is tuple]
+    assert "Matmul" in between and len(between) < len(prog.gpu_plan)
+
+
+def test_clear_cache_drops_recorded_graphs():
+    f = mx.compile(lambda a, b: mx.exp(a @ b).sum(axis=-1) + 1)
+    a = mx.random.normal((64, 64), key=mx.random.key(0))
+    for _ in range(3):
+        mx.eval(f(a, a))
+    assert _graph_states(f) == ["graph"]
+    assert mx.get_cache_memory() > 0
+    mx.clear_cache()
+    assert _graph_states(f) == []
+    np.testing.assert_allclose(np.array(f(a, a)), np.exp(np.array(a) @ np.array(a)).sum(-1) + 1,
+                               rtol=1e-4)
+
+
+# -- repeated eager graphs run as programs ----------------------------------------------------
+
+def _eager_train(params, x, y, steps):
+    losses = []
+    for _ in range(steps):
+        loss, params = _mlp_step(params, x, y)
+        mx.eval(loss, params)
+        losses.append(loss.item())
+    return losses, params
+
+
+def test_repeated_eager_steps_run_as_a_program_with_the_bits_of_node_by_node(monkeypatch):
+    from mlxpy.core import eager_programs
+    eager_programs.clear()
+    params, x, y = _mlp_data(1)
+    losses, p = _eager_train(params, x, y, 6)
+    entries = [s for s in eager_programs._programs.values() if type(s) is eager_programs._Entry]
+    assert entries, "the repeated step never ran as a program"
+    monkeypatch.setattr(eager_programs, "ENABLED", False)
+    ref_losses, q = _eager_train(params, x, y, 6)
+    assert losses == ref_losses
+    for (w, b), (v, c) in zip(p, q):
+        np.testing.assert_array_equal(np.array(w), np.array(v))
+        np.testing.assert_array_equal(np.array(b), np.array(c))
+
+
+def test_eager_programs_give_every_held_value_and_only_drop_private_ones():
+    from mlxpy.core import eager_programs
+    eager_programs.clear()
+    rng = np.random.default_rng(5)
+    for k in range(4):
+        xh = rng.normal(size=(4, 10)).astype(np.float32)
+        x = mx.array(xh)
+        held = mx.exp(x) + 1               # a handle: must get its value
+        u = mx.sin(x) * 2                  # read later by a graph not evaluated now
+        y = mx.maximum(held, 0) * u - 1
+        z = (y @ mx.ones((10, 3))).sum(axis=0) + mx.sqrt(mx.abs(x)).sum()
+        later = u + 3
+        del u
+        mx.eval(y, z)
+        assert held._node.data is not None and y._node.data is not None
+        e = np.exp(xh.astype(np.float64)) + 1
+        yr = np.maximum(e, 0) * np.sin(xh) * 2 - 1
+        np.testing.assert_allclose(np.array(held), e, rtol=1e-5)
+        np.testing.assert_allclose(np.array(y), yr, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.array(z), (yr @ np.ones((10, 3))).sum(0) + np.sqrt(np.abs(xh)).sum(),
+                                   rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(np.array(later), np.sin(xh) * 2 + 3, rtol=1e-5, atol=1e-6)
+    assert any(type(s) is eager_programs._Entry for s in eager_programs._programs.values())

@@ -24,6 +24,7 @@ from . import dtypes as _dt
 from .graph import memory
 
 from .primitives import elementwise as _E
+from . import eager_programs as _eager_programs
 
 _ELEMENTWISE = (_E.Unary, _E.Binary)
 _cpu = DeviceType.cpu
@@ -44,7 +45,8 @@ def _gpu_module():
         _gpu_backend = cupy_backend
         array_module(_gpu)
         _devices.run_mixed = staticmethod(run_mixed)
-        global _Compiled, _FusedElementwise, _run_fused
+        global _Compiled, _FusedElementwise, _run_fused, _graphs
+        from .backend import cuda_graphs as _graphs
         from .transforms.compiler import Compiled as _Compiled
         from .transforms.fusion import FusedElementwise as _FusedElementwise
         _run_fused = cupy_backend.run_fused
@@ -56,7 +58,7 @@ def _gpu_module():
 
 _FALLBACK_ERRORS = (AttributeError, TypeError, NotImplementedError)
 # Set when the GPU backend loads (importing them here would be circular).
-_Compiled = _FusedElementwise = _run_fused = None
+_Compiled = _FusedElementwise = _run_fused = _graphs = None
 
 
 def host_data(node):
@@ -76,6 +78,13 @@ def device_data(node, cp_ndarray):
 # One-element constants that moved to the GPU keep their host value here, so that the
 # transforms' rule cache can key them by value without waiting on the GPU to read it.
 _host_values = weakref.WeakKeyDictionary()
+
+
+def _device_data_of(node):
+    d = node.data
+    if type(d) is not _gpu_backend.cp.ndarray:
+        d = _moved(node, d)
+    return d
 
 
 def _moved(node, d):
@@ -209,6 +218,11 @@ def run_mixed(order, start, first, keep_graph, fuse=True):
     regions = absorbed = None
     if fuse and EAGER_FUSION and not keep_graph and first is None and start == 0 and \
             len(order) > 1:
+        if _eager_programs.ENABLED and _eager_programs.run(
+                order, _gpu, be.use_stream, _device_data_of, run_program_on_gpu):
+            if memory.active > memory.peak:
+                memory.peak = memory.active
+            return
         regions, absorbed = _eager_regions(order)
     for i in range(start, len(order)):
         node = order[i]
@@ -458,39 +472,58 @@ def run_program_on_gpu(prog, inputs):
         plan = prog.gpu_plan = []
         for prim, ins, outs, frees in _gpu_backend.fuse_reductions(prog.plan, prog.outputs):
             dtypes = [values[s].dtype for s in ins] + [values[s].dtype for s in outs]
-            plain = (len(outs) == 1 and not prim.host_only and not prim.host_dtypes
+            plain = ((len(outs) == 1 or type(prim) is _FusedElementwise)
+                     and not prim.host_only and not prim.host_dtypes
                      and prim.gpu_fallback and not (_UNUSUAL & set(dtypes)))
             plan.append((prim, ins, outs, frees, dtypes, plain))
         prog.gpu_consts = {s: _one_on_device(np.asarray(c), cp_ndarray)
                            for s, c in prog.consts.items()}
-    gxp = _gpu_backend.xp
+    if _graphs.ENABLED and len(plan) >= _graphs.MIN_STEPS:
+        outs = _graphs.replay(prog, inputs, run_step)
+        if outs is not None:
+            return outs
     regs = dict(prog.gpu_consts)
     for k, x in enumerate(inputs):
         regs[k] = x
-    for prim, ins, outs, frees, dtypes, plain in plan:
-        args = [regs[s] for s in ins]
-        if plain and type(prim) not in _host_only:
-            try:
-                out = None
-                if type(prim) is _FusedElementwise:
-                    out = _run_fused(prim, args)
-                    if out is not None and len(out) == 1:
-                        out = out[0]
-                if out is None:
-                    out = prim.eval(gxp, args)
-            except _FALLBACK_ERRORS as e:
-                _mark_host_only(prim, e)
-                out = eval_on_gpu(prim, args, dtypes)
-            else:
-                if type(out) is not cp_ndarray:
-                    out = _on_device(out, cp_ndarray)
-        else:
-            out = eval_on_gpu(prim, args, dtypes)
+    for entry in plan:
+        out = run_step(entry, [regs[s] for s in entry[1]])
+        outs = entry[2]
         if len(outs) == 1:
             regs[outs[0]] = out
         else:
             for s, o in zip(outs, out):
                 regs[s] = o
-        for s in frees:
+        for s in entry[3]:
             del regs[s]
     return [regs[s] for s in prog.outputs]
+
+
+def run_step(entry, args, strict=False):
+    """The output (or outputs) of one GPU plan step on its input data.
+
+    `strict` (while a CUDA graph records): the step must run on the device as it is;
+    anything else raises instead of falling back to the host or marking anything."""
+    prim, ins, outs, frees, dtypes, plain = entry
+    if plain and type(prim) not in _host_only:
+        try:
+            out = None
+            if type(prim) is _FusedElementwise:
+                out = _run_fused(prim, args)
+                if out is not None and len(out) == 1:
+                    out = out[0]
+            if out is None:
+                out = prim.eval(_gpu_backend.xp, args)
+        except _FALLBACK_ERRORS as e:
+            if strict:
+                raise
+            _mark_host_only(prim, e)
+            return eval_on_gpu(prim, args, dtypes)
+        cp_ndarray = _gpu_backend.cp.ndarray
+        if type(out) is not cp_ndarray:
+            if strict and not (type(out) is list and all(type(o) is cp_ndarray for o in out)):
+                raise TypeError("a step returned host data")
+            out = _on_device(out, cp_ndarray)
+        return out
+    if strict:
+        raise TypeError("a step that runs on the host")
+    return eval_on_gpu(prim, args, dtypes)

@@ -1,9 +1,9 @@
 """Fused elementwise regions as generated CUDA kernels.
 
 A region (`transforms/fusion.py`: steps of elementwise primitives) becomes one CUDA C
-kernel: every thread takes groups of four consecutive elements, loads each input the
-cheapest way its layout allows, runs every step in registers and stores the region's
-outputs. Kernels are compiled through CuPy's `RawKernel` and cached by their source; a
+kernel: every thread takes groups of four consecutive elements (one element below
+`ELEMENTWISE_BELOW` elements), loads each input the cheapest way its layout allows,
+runs every step in registers and stores the region's outputs. Kernels are compiled through CuPy's `RawKernel` and cached by their source; a
 region also remembers, per input layout, the kernel and launch it chose, so a replay
 costs a dictionary lookup and a launch.
 
@@ -30,6 +30,11 @@ THREADS = 256
 # One group of VEC elements per thread up to this many blocks (then a grid-stride loop):
 # many resident blocks keep enough loads in flight to reach the copy bandwidth.
 MAX_BLOCKS = 1 << 20
+# Below this many elements a region runs one element per thread (the kernel's tail loop
+# over the whole range): a small region is bound by the latency of its dependent steps,
+# not by bandwidth, and four elements in one thread run their out-of-line calls one
+# after the other (the 100-op chain on 16 elements: 4 threads x 4 elements serially).
+ELEMENTWISE_BELOW = 1 << 16
 
 _C_TYPES = {
     "bool": "bool", "int8": "signed char", "int16": "short", "int32": "int",
@@ -321,8 +326,8 @@ def _build(region, inputs, shape):
     plan.shape = shape
     plan.kernel = kernel
     plan.n = size
-    plan.groups = size // VEC
-    work = max(plan.groups, 1)
+    plan.groups = size // VEC if size >= ELEMENTWISE_BELOW else 0
+    work = max(plan.groups or size, 1)
     plan.blocks = max(1, min((work + THREADS - 1) // THREADS, MAX_BLOCKS))
     plan.out_specs = [np.dtype(value_dts[r[1]]) for r in out_refs]
     plan.index_type = index_type

@@ -10,7 +10,7 @@ import cupy as cp
 import cupyx
 import cupyx.scipy.special as _special
 
-from . import ArrayModule, cuda_index
+from . import ArrayModule, cuda_graphs, cuda_index
 
 xp = ArrayModule(cp, "cupy")
 
@@ -125,11 +125,13 @@ def synchronize(stream=None):
 # -- memory ------------------------------------------------------------------------
 
 def cache_memory():
+    """Pooled free memory, and the memory recorded CUDA graphs keep for their replays."""
     pool = cp.get_default_memory_pool()
-    return pool.total_bytes() - pool.used_bytes()
+    return pool.total_bytes() - pool.used_bytes() + cuda_graphs.cached_bytes()
 
 
 def clear_cache():
+    cuda_graphs.clear()
     cp.get_default_memory_pool().free_all_blocks()
     cp.get_default_pinned_memory_pool().free_all_blocks()
 

@@ -87,6 +87,7 @@ class Program:
         self.instrs = instrs
         self.outputs = outputs
         self.plan = None
+        self.gpu_graphs = None  # CUDA graphs of this program (backend/cuda_graphs.py)
 
     def __repr__(self):
         lines = [f"inputs: {list(range(self.n_inputs))}",
