@@ -88,7 +88,8 @@ def _run_as_program(order):
     from mlxpy.core.backend import array_module
     from mlxpy.core.transforms.compiler import run_program
     xp = array_module(DeviceType.cpu)
-    return eager_programs.run(order, DeviceType.cpu, lambda s: None, lambda n: n.data,
+    # host_data: a shared scalar constant may have moved to a GPU in an earlier test.
+    return eager_programs.run(order, DeviceType.cpu, lambda s: None, device_eval.host_data,
                               lambda prog, ins: run_program(prog, xp, ins))
 
 

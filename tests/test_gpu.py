@@ -241,6 +241,7 @@ def test_eager_elementwise_chains_run_as_one_kernel(monkeypatch):
     xh = rng.normal(size=(64, 33)).astype(np.float32)
     bh = rng.normal(size=(33,)).astype(np.float32)
     x, b = mx.array(xh), mx.array(bh)
+    mx.eval(x + 0)  # the first GPU evaluation of a process loads the backend midway, unfused
     ran = []
     real = device_eval._run_region
 
@@ -540,3 +541,26 @@ def test_eager_programs_give_every_held_value_and_only_drop_private_ones():
                                    rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(np.array(later), np.sin(xh) * 2 + 3, rtol=1e-5, atol=1e-6)
     assert any(type(s) is eager_programs._Entry for s in eager_programs._programs.values())
+
+
+def test_repeated_eager_graphs_of_every_kind_match_the_cpu():
+    # float16, bfloat16 (host), integers, random draws, a reduction and a gather, each
+    # evaluated three times: the second and third run as programs where they can.
+    def f(x, idx, key):
+        h = (x.astype(mx.float16) * 3 + 1).astype(mx.float32)
+        b = (x.astype(mx.bfloat16) - 2).astype(mx.float32)
+        i = (idx * 7 + 3) % 5
+        r = mx.random.uniform(shape=x.shape, key=key)
+        g = mx.take(h, i, axis=-1)
+        return (h * b + r).sum(axis=0), g.max(axis=-1), i.cumsum()
+    rng = np.random.default_rng(11)
+    for k in range(3):
+        xh = rng.normal(size=(6, 5)).astype(np.float32)
+        ih = rng.integers(0, 100, size=(5,)).astype(np.int32)
+        outs = {}
+        for dev in (mx.gpu, mx.cpu):
+            with mx.stream(dev):
+                outs[dev] = f(mx.array(xh), mx.array(ih), mx.random.key(k))
+                mx.eval(outs[dev])
+        for a, b in zip(outs[mx.gpu], outs[mx.cpu]):
+            _assert_close(a, b, "repeated eager graph")

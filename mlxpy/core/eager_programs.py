@@ -28,6 +28,8 @@ import sys
 
 import numpy as np
 
+from .dtypes import bfloat16 as _bfloat16
+
 ENABLED = os.environ.get("MLXPY_EAGER_PROGRAMS", "1") not in ("0", "")
 # Graphs with fewer pending nodes run node by node (eager fusion still applies).
 MIN_NODES = 8
@@ -75,15 +77,15 @@ def _signature(order, gpu):
     for k, node in enumerate(order):
         prim = node.prim
         if prim is None or node.data is not None or node.stream is not stream or \
-                not _is_pure(prim.__class__):
-            return None
+                not _is_pure(prim.__class__) or node.dtype is _bfloat16:
+            return None  # (bfloat16 data stays on the host: node by node handles it)
         refs = []
         for i in node.inputs:
             r = index.get(id(i))
             if r is None:
                 r = leaf_index.get(id(i))
                 if r is None:
-                    if i.data is None:
+                    if i.data is None or i.dtype is _bfloat16:
                         return None
                     r = leaf_index[id(i)] = -1 - len(leaves)
                     leaves.append(i)
@@ -131,10 +133,11 @@ def run(order, gpu, use_stream, device_data, run_program):
     if state is False:
         return False
     use_stream(order[0].stream)
-    inputs = [device_data(leaves[k]) for k in state.input_leaves]
     try:
+        inputs = [device_data(leaves[k]) for k in state.input_leaves]
         outs = run_program(state.program, inputs)
     except Exception:  # noqa: BLE001 - node by node gives the error its usual form
+        _debug("running")
         _programs[key] = False
         return False
     for k, data in zip(state.output_nodes, outs):
@@ -186,12 +189,20 @@ def _build(order, leaves, external):
             prog = p(prog)
         C.plan(prog)
     except Exception:  # noqa: BLE001 - a graph the passes do not take runs node by node
+        _debug("building")
         return False
     entry = _Entry()
     entry.program = prog
     entry.input_leaves = input_leaves
     entry.output_nodes = output_nodes
     return entry
+
+
+def _debug(what):
+    if os.environ.get("MLXPY_DEBUG_GRAPHS"):
+        import traceback
+        print(f"eager program failed while {what}:", file=sys.stderr)
+        traceback.print_exc()
 
 
 def clear():
