@@ -45,9 +45,9 @@ def _gpu_module():
         _gpu_backend = cupy_backend
         array_module(_gpu)
         _devices.run_mixed = staticmethod(run_mixed)
-        global _Compiled, _FusedElementwise, _run_fused, _graphs
+        global _Compiled, _FusedElementwise, _run_fused, _graphs, _store
         from .backend import cuda_graphs as _graphs
-        from .transforms.compiler import Compiled as _Compiled
+        from .transforms.compiler import Compiled as _Compiled, store as _store
         from .transforms.fusion import FusedElementwise as _FusedElementwise
         _run_fused = cupy_backend.run_fused
         global _FALLBACK_ERRORS
@@ -58,7 +58,7 @@ def _gpu_module():
 
 _FALLBACK_ERRORS = (AttributeError, TypeError, NotImplementedError)
 # Set when the GPU backend loads (importing them here would be circular).
-_Compiled = _FusedElementwise = _run_fused = _graphs = None
+_Compiled = _FusedElementwise = _run_fused = _graphs = _store = None
 
 
 def host_data(node):
@@ -486,15 +486,7 @@ def run_program_on_gpu(prog, inputs):
     for k, x in enumerate(inputs):
         regs[k] = x
     for entry in plan:
-        out = run_step(entry, [regs[s] for s in entry[1]])
-        outs = entry[2]
-        if len(outs) == 1:
-            regs[outs[0]] = out
-        else:
-            for s, o in zip(outs, out):
-                regs[s] = o
-        for s in entry[3]:
-            del regs[s]
+        _store(regs, entry[2], run_step(entry, [regs[s] for s in entry[1]]), entry[3])
     return [regs[s] for s in prog.outputs]
 
 

@@ -128,6 +128,7 @@ def replay(prog, inputs, run_step):
 def _record(prog, static, run_step, stream, capturing):
     """(segments, output buffers) of one pass over the plan. Not capturing, the same
     pass runs every step for real (and so fills the pool with the buffers it uses)."""
+    from ..transforms.compiler import store
     regs = dict(prog.gpu_consts)
     for k, x in enumerate(static):
         regs[k] = x
@@ -158,13 +159,7 @@ def _record(prog, static, run_step, stream, capturing):
                 except Exception:  # noqa: BLE001 - this step runs between graphs
                     _between.add(type(prim))
                     raise _NotRecordable
-            if len(outs) == 1:
-                regs[outs[0]] = out
-            else:
-                for s, o in zip(outs, out):
-                    regs[s] = o
-            for s in frees:
-                del regs[s]
+            store(regs, outs, out, frees)
         if recording:
             recording = False
             segments.append(stream.end_capture())

@@ -319,15 +319,20 @@ def run_program(prog, xp, inputs):
     for k, x in enumerate(inputs):
         regs[k] = x
     for prim, ins, outs, frees in prog.plan:
-        out = prim.eval(xp, [regs[s] for s in ins])
-        if len(outs) == 1:
-            regs[outs[0]] = out
-        else:
-            for s, o in zip(outs, out):
-                regs[s] = o
-        for s in frees:
-            del regs[s]
+        store(regs, outs, prim.eval(xp, [regs[s] for s in ins]), frees)
     return [regs[s] for s in prog.outputs]
+
+
+def store(regs, outs, out, frees):
+    """A step's result `out` (one array, or one per slot) into its slots `outs`, then
+    the slots whose last use the step was freed."""
+    if len(outs) == 1:
+        regs[outs[0]] = out
+    else:
+        for s, o in zip(outs, out):
+            regs[s] = o
+    for s in frees:
+        del regs[s]
 
 
 class Compiled(Primitive):
