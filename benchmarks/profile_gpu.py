@@ -207,6 +207,24 @@ def split():
     print(out.getvalue())
 
 
+def replay():
+    """cProfile of the MLP step once it replays: compiled (CUDA graphs) and eager (a
+    repeated graph run as a program)."""
+    params, xb, yb, sgd = mlp_problem((784, 4096, 4096, 10), 1024, 0.01)
+    cstep = mx.compile(sgd)
+    for label, fn in (("compiled", cstep), ("eager", sgd)):
+        state = {"p": params}
+
+        def step():
+            loss, state["p"] = fn(state["p"], xb, yb)
+            mx.eval(loss, state["p"])
+        for _ in range(5):
+            step()
+        sync()
+        print(f"replay {label}: {timed(step, 20) * 1e3:.2f} ms per step")
+        profile(step, 50, f"replay {label}")
+
+
 def floor():
     """What CuPy itself costs per call: the floor under a compiled call."""
     import cupy as cp
@@ -400,6 +418,6 @@ def echain():
 
 
 if __name__ == "__main__":
-    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "split", "floor", "layers", "nodes", "eager", "ops", "tiny", "echain")] or ["floor", "chain", "mlp"]
+    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "split", "replay", "floor", "layers", "nodes", "eager", "ops", "tiny", "echain")] or ["floor", "chain", "mlp"]
     for w in which:
         globals()[w]()

@@ -564,3 +564,24 @@ def test_repeated_eager_graphs_of_every_kind_match_the_cpu():
                 mx.eval(outs[dev])
         for a, b in zip(outs[mx.gpu], outs[mx.cpu]):
             _assert_close(a, b, "repeated eager graph")
+
+
+def test_recordings_past_the_memory_budget_drop_the_oldest(monkeypatch):
+    from mlxpy.core.backend import cuda_graphs
+    mx.clear_cache()
+    monkeypatch.setattr(cuda_graphs, "_max_bytes", 1)   # room for one recording only
+    f = mx.compile(lambda a: mx.exp(a @ a).sum(axis=-1) * 2)
+    g = mx.compile(lambda a: mx.tanh(a @ a.T).max(axis=0) - 1)
+    a = mx.random.normal((32, 32), key=mx.random.key(2))
+    ah = np.array(a).astype(np.float64)
+    for _ in range(3):
+        mx.eval(f(a))
+    assert _graph_states(f) == ["graph"]
+    for _ in range(3):
+        mx.eval(g(a))
+    assert _graph_states(g) == ["graph"] and _graph_states(f) == [False]
+    for _ in range(2):   # both still right: f step by step, g from its recording
+        np.testing.assert_allclose(np.array(f(a)), np.exp(ah @ ah).sum(-1) * 2, rtol=1e-4)
+        np.testing.assert_allclose(np.array(g(a)), np.tanh(ah @ ah.T).max(0) - 1,
+                                   rtol=1e-4, atol=1e-5)
+    mx.clear_cache()

@@ -59,33 +59,32 @@ def _signature(order, gpu):
     stream = order[0].stream
     if stream.device.type is not gpu:
         return None
-    uses = {}
-    for node in order:
-        for i in node.inputs:
-            k = id(i)
-            uses[k] = uses.get(k, 0) + 1
-    # Reference counts first, before anything below holds a node: the schedule's list,
-    # the loop variable, getrefcount's argument, and one per use inside this graph.
-    external = [_getrefcount(node) > 3 + uses.get(id(node), 0) or node.siblings is not None
-                for node in order]
+    # Nothing below holds a pending node (ids and positions only; siblings, which are
+    # all outputs anyway, aside), so their reference counts stay for the last pass.
     index = {}
+    uses = [0] * len(order)
     leaves = []
     leaf_index = {}
     key = [stream]
     append = key.append
     siblings = []
-    for k, node in enumerate(order):
+    k = 0
+    for node in order:
         prim = node.prim
         if prim is None or node.data is not None or node.stream is not stream or \
                 not _is_pure(prim.__class__) or node.dtype is _bfloat16:
             return None  # (bfloat16 data stays on the host: node by node handles it)
         refs = []
         for i in node.inputs:
-            r = index.get(id(i))
-            if r is None:
+            if i.data is None:
+                r = index.get(id(i))
+                if r is None:
+                    return None  # an input outside this graph with no data
+                uses[r] += 1
+            else:
                 r = leaf_index.get(id(i))
                 if r is None:
-                    if i.data is None or i.dtype is _bfloat16:
+                    if i.dtype is _bfloat16:
                         return None
                     r = leaf_index[id(i)] = -1 - len(leaves)
                     leaves.append(i)
@@ -96,10 +95,19 @@ def _signature(order, gpu):
         if node.siblings is not None:
             sib = node.siblings.index(node)
             siblings.extend(node.siblings)
-        append((prim, id(node.dtype), node.shape, tuple(refs), external[k], sib))
+        append((prim, id(node.dtype), node.shape, tuple(refs), sib))
+        k += 1
     for s in siblings:
         if id(s) not in index:
             return None  # an output of the same step that this graph does not compute
+    # Readable from outside: more references than the schedule's list, the loop
+    # variable, getrefcount's argument and one per use inside this graph.
+    external = []
+    k = 0
+    for node in order:
+        external.append(_getrefcount(node) > 3 + uses[k] or node.siblings is not None)
+        k += 1
+    append(tuple(external))
     return tuple(key), leaves, external
 
 

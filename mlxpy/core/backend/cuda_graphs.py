@@ -26,7 +26,9 @@ What keeps this safe:
   replays and their consumers are ordered like any other work of that stream.
 
 The cost: each signature keeps its buffers (about the program's peak memory) while the
-program lives; `clear_cache` drops every graph. `MLXPY_CUDA_GRAPHS=0` turns this off.
+program lives. All recordings together keep at most `MAX_FRACTION` of the device's
+memory: past it the oldest are dropped (their programs then run step by step for that
+signature). `clear_cache` drops every graph. `MLXPY_CUDA_GRAPHS=0` turns this off.
 """
 import os
 import weakref
@@ -40,6 +42,8 @@ CAPTURE_AFTER = 2
 MIN_STEPS = 3
 # Signatures (graphs) one program keeps at most; later ones run step by step.
 MAX_PER_PROGRAM = 4
+# Share of the device's memory that all recordings together may keep.
+MAX_FRACTION = 0.25
 
 _rt = cp.cuda.runtime
 _D2D = _rt.memcpyDeviceToDevice
@@ -97,6 +101,8 @@ def replay(prog, inputs, run_step):
             graphs[key] = state + 1
             return None
         state = graphs[key] = _capture(prog, inputs, run_step)
+        if state is not False:
+            _keep(prog, key, state.nbytes)
     if state is False:
         return None
     ptr = stream.ptr
@@ -211,13 +217,44 @@ def _capture(prog, inputs, run_step):
     return False
 
 
+# Recordings in the order they were made: (weak reference to the program, key, bytes).
+_made = []
+_max_bytes = None
+
+
+def max_bytes():
+    """The memory all recordings may hold together: MAX_FRACTION of the device's."""
+    global _max_bytes
+    if _max_bytes is None:
+        _max_bytes = int(_rt.memGetInfo()[1] * MAX_FRACTION)
+    return _max_bytes
+
+
+def _keep(prog, key, nbytes):
+    """Register a new recording; past max_bytes(), the oldest ones go (their programs
+    run step by step for that signature from then on, rather than record again)."""
+    _made.append((weakref.ref(prog), key, nbytes))
+    total = cached_bytes()
+    while total > max_bytes() and len(_made) > 1:
+        ref, old_key, old_bytes = _made.pop(0)
+        holder = ref()
+        if holder is not None and holder.gpu_graphs and \
+                holder.gpu_graphs.get(old_key).__class__ is _Captured:
+            holder.gpu_graphs[old_key] = False
+            total -= old_bytes
+
+
 def cached_bytes():
     """Device memory held by recorded graphs."""
     total = 0
-    for h in list(_holders):
-        for cap in (h.gpu_graphs or {}).values():
-            if cap.__class__ is _Captured:
-                total += cap.nbytes
+    alive = []
+    for ref, key, nbytes in _made:
+        holder = ref()
+        if holder is not None and holder.gpu_graphs and \
+                holder.gpu_graphs.get(key).__class__ is _Captured:
+            total += nbytes
+            alive.append((ref, key, nbytes))
+    _made[:] = alive
     return total
 
 
@@ -226,3 +263,4 @@ def clear():
     for h in list(_holders):
         h.gpu_graphs = None
     _holders.clear()
+    _made.clear()
