@@ -80,13 +80,6 @@ def device_data(node, cp_ndarray):
 _host_values = weakref.WeakKeyDictionary()
 
 
-def _device_data_of(node):
-    d = node.data
-    if type(d) is not _gpu_backend.cp.ndarray:
-        d = _moved(node, d)
-    return d
-
-
 def _moved(node, d):
     """node's host data `d` moved to the GPU, in place of its data."""
     g = _gpu_backend.to_device(d)
@@ -219,7 +212,8 @@ def run_mixed(order, start, first, keep_graph, fuse=True):
     if fuse and EAGER_FUSION and not keep_graph and first is None and start == 0 and \
             len(order) > 1:
         if _eager_programs.ENABLED and _eager_programs.run(
-                order, _gpu, be.use_stream, _device_data_of, run_program_on_gpu):
+                order, _gpu, be.use_stream, lambda n: device_data(n, cp_ndarray),
+                run_program_on_gpu):
             if memory.active > memory.peak:
                 memory.peak = memory.active
             return
