@@ -153,6 +153,11 @@ def test_graphs_with_a_placeholder_or_few_nodes_run_node_by_node():
         mx.eval(x)
         small = topo_sort([(x + 1)._node])
         assert not _run_as_program(small) and not _run_as_program(small)
+        large = x
+        for _ in range(eager_programs.MAX_NODES // 2 + 1):
+            large = mx.exp(large) - 1
+        large = topo_sort([large._node])
+        assert not _run_as_program(large) and not _run_as_program(large)
         cf = mx.compile(lambda a: mx.exp(a) * 2)
         big = x
         for _ in range(10):

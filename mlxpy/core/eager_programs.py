@@ -31,8 +31,11 @@ import numpy as np
 from .dtypes import bfloat16 as _bfloat16
 
 ENABLED = os.environ.get("MLXPY_EAGER_PROGRAMS", "1") not in ("0", "")
-# Graphs with fewer pending nodes run node by node (eager fusion still applies).
+# Graphs with fewer pending nodes run node by node (eager fusion still applies); so do
+# larger ones (a long unrolled loop: its key would cost more than it saves and keep
+# every primitive of it alive).
 MIN_NODES = 8
+MAX_NODES = 4096
 MAX_PROGRAMS = 256
 _PURE_MODULE = "mlxpy.core.primitives."
 _getrefcount = sys.getrefcount
@@ -121,7 +124,7 @@ def _leaf_key(node):
 def run(order, gpu, use_stream, device_data, run_program):
     """Evaluate `order` as a program if its key has been met before; False if the
     caller should evaluate it node by node (then nothing here has changed any node)."""
-    if len(order) < MIN_NODES:
+    if not MIN_NODES <= len(order) <= MAX_NODES:
         return False
     sig = _signature(order, gpu)
     if sig is None:
