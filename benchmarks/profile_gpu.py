@@ -225,6 +225,52 @@ def replay():
         profile(step, 50, f"replay {label}")
 
 
+def evalcost():
+    """The compiled chain's evaluation, layer by layer: mx.eval of a built call, then
+    each layer under it, per call (best of 5), and a cProfile of the evaluations."""
+    from mlxpy.core import device_eval as de
+    x, body = _chain_problem()
+    f = mx.compile(body)
+    mx.eval(f(x))
+    n = 3000
+
+    def per_call(make, run):
+        best = float("inf")
+        for _ in range(5):
+            items = [make() for _ in range(n)]
+            sync()
+            t0 = time.perf_counter()
+            for it in items:
+                run(it)
+            sync()
+            best = min(best, (time.perf_counter() - t0) / n)
+        return best * 1e6
+    y = f(x)
+    prog = y._node.prim.program
+    xd = x._node.data
+    step = prog.gpu_plan[0]
+    args = [xd if s == 0 else prog.gpu_consts[s] for s in step[1]]
+    rows = [
+        ("f(x)", lambda: None, lambda _: f(x)),
+        ("mx.eval(y), y built", lambda: f(x), lambda y: mx.eval(y)),
+        ("run_mixed([node])", lambda: f(x)._node, lambda nd: de.run_mixed([nd], 0, None, False)),
+        ("run_program_on_gpu", lambda: None, lambda _: de.run_program_on_gpu(prog, [xd])),
+        (f"run_step ({type(step[0]).__name__}, {len(args)} inputs)", lambda: None,
+         lambda _: de.run_step(step, args)),
+    ]
+    for label, make, run in rows:
+        print(f"evalcost {label}: {per_call(make, run):.2f} us")
+    ys = [f(x) for _ in range(20000)]
+    pr = cProfile.Profile()
+    pr.enable()
+    for y in ys:
+        mx.eval(y)
+    pr.disable()
+    out = io.StringIO()
+    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(22)
+    print(out.getvalue())
+
+
 def floor():
     """What CuPy itself costs per call: the floor under a compiled call."""
     import cupy as cp
@@ -257,9 +303,6 @@ def layers():
         y = f(x)
         prog = y._node.prim.program
         xd = x._node.data
-        region = [p for p in prog.gpu_plan if type(p[0]).__name__ == "FusedElementwise"][0][0]
-        ins = [xd] + [prog.gpu_consts[s] for s in sorted(prog.gpu_consts)]
-        ins = ins[:len(region.inputs)] if hasattr(region, "inputs") else ins
         rows = [("mx.eval(f(x))", lambda: mx.eval(f(x))),
                 ("f(x) only", lambda: f(x)),
                 ("run_program_on_gpu", lambda: de.run_program_on_gpu(prog, [xd]))]
@@ -418,6 +461,6 @@ def echain():
 
 
 if __name__ == "__main__":
-    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "split", "replay", "floor", "layers", "nodes", "eager", "ops", "tiny", "echain")] or ["floor", "chain", "mlp"]
+    which = [a for a in sys.argv[1:] if a in ("chain", "mlp", "split", "replay", "evalcost", "floor", "layers", "nodes", "eager", "ops", "tiny", "echain")] or ["floor", "chain", "mlp"]
     for w in which:
         globals()[w]()

@@ -173,7 +173,7 @@ _FLOAT_BINARY = {
 class _Plan:
     """A compiled kernel for one input layout, and how to launch it."""
     __slots__ = ("kernel", "n", "groups", "blocks", "out_specs", "index_type", "vec_inputs",
-                 "args_tail", "shape")
+                 "args_tail", "shape", "grid", "block")
 
 
 _kernels = {}
@@ -232,7 +232,7 @@ def run_fused(region, inputs, max_layouts=None):
     shape = plan.shape
     outs = [_ndarray(shape, d) for d in plan.out_specs]
     if plan.n:
-        plan.kernel((plan.blocks,), (THREADS,), (*inputs, *outs, *plan.args_tail))
+        plan.kernel(plan.grid, plan.block, (*inputs, *outs, *plan.args_tail))
     if len(outs) == len(region.outputs):
         return outs
     return _with_input_outputs(region, inputs, shape, outs)
@@ -326,15 +326,18 @@ def _build(region, inputs, shape):
     plan.shape = shape
     plan.kernel = kernel
     plan.n = size
+    # (The kernel derives the same count of groups from n.)
     plan.groups = size // VEC if size >= ELEMENTWISE_BELOW else 0
     work = max(plan.groups or size, 1)
     plan.blocks = max(1, min((work + THREADS - 1) // THREADS, MAX_BLOCKS))
+    plan.grid = (plan.blocks,)
+    plan.block = (THREADS,)
     plan.out_specs = [np.dtype(value_dts[r[1]]) for r in out_refs]
     plan.index_type = index_type
     plan.vec_inputs = [(k, VEC * inputs[k].itemsize) for k, (mode, _) in enumerate(layouts)
                        if mode == "vec"]
     it = np.int32 if index_type == "int" else np.int64
-    plan.args_tail = (it(plan.n), it(plan.groups))
+    plan.args_tail = (it(plan.n),)
     return plan
 
 
@@ -400,7 +403,7 @@ def _source(region, exprs, in_dts, value_dts, layouts, shape, out_refs, I):
     params = gen.params()
     params += [f"{_C_TYPES[value_dts[r[1]]]}* __restrict__ out{k}"
                for k, r in enumerate(out_refs)]
-    params += [f"{I} n", f"{I} groups"]
+    params += [f"{I} n"]
     lines = [_PRELUDE]
     vec_types = sorted({in_dts[k] for k, (m, _) in enumerate(layouts) if m == "vec"} |
                        {value_dts[r[1]] for r in out_refs})
@@ -411,6 +414,7 @@ def _source(region, exprs, in_dts, value_dts, layouts, shape, out_refs, I):
     lines.append('extern "C" __global__ void mlxpy_fused(' + ", ".join(params) + ") {")
     lines.append(f"  {I} stride = ({I})blockDim.x * gridDim.x;")
     lines.append(f"  {I} tid = ({I})blockIdx.x * blockDim.x + threadIdx.x;")
+    lines.append(f"  {I} groups = n >= {ELEMENTWISE_BELOW} ? n / {VEC} : 0;")
     lines += gen.scalar_prelude()
 
     # Vector loop: groups of VEC elements.
