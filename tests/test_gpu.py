@@ -585,3 +585,21 @@ def test_recordings_past_the_memory_budget_drop_the_oldest(monkeypatch):
         np.testing.assert_allclose(np.array(g(a)), np.tanh(ah @ ah.T).max(0) - 1,
                                    rtol=1e-4, atol=1e-5)
     mx.clear_cache()
+
+
+def test_repeated_eager_reductions_keep_the_bits_of_the_first_evaluation():
+    # compile fuses a large sum into the region before it (another summation order);
+    # an eager graph run as a program must not, or its second evaluation would differ.
+    from mlxpy.core import eager_programs
+    eager_programs.clear()
+    x = mx.random.normal((512, 1024), key=mx.random.key(4))
+    mx.eval(x)
+    results = []
+    for _ in range(4):
+        h = mx.exp(x * 0.3) + mx.sin(x) * 2 - 1
+        s = (h * h).sum(axis=-1) + h.max() + mx.sqrt(mx.abs(h)).sum()
+        mx.eval(s)
+        results.append(np.array(s))
+    assert any(type(v) is eager_programs._Entry for v in eager_programs._programs.values())
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])

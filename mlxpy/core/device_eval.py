@@ -464,7 +464,9 @@ def run_program_on_gpu(prog, inputs):
     if plan is None:
         values = prog.values
         plan = prog.gpu_plan = []
-        for prim, ins, outs, frees in _gpu_backend.fuse_reductions(prog.plan, prog.outputs):
+        steps = prog.plan if prog.exact else _gpu_backend.fuse_reductions(prog.plan,
+                                                                          prog.outputs)
+        for prim, ins, outs, frees in steps:
             dtypes = [values[s].dtype for s in ins] + [values[s].dtype for s in outs]
             plain = ((len(outs) == 1 or type(prim) is _FusedElementwise)
                      and not prim.host_only and not prim.host_dtypes

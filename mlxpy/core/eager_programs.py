@@ -17,9 +17,10 @@ The key holds everything the program depends on:
   (the 0.01 of `w - 0.01 * g`) its value, which the program holds as a constant.
 
 What runs is what evaluating the nodes one by one would run: the same primitives on
-the same data. The passes are the exact ones (no-op removal, common subexpressions,
-fusion, which keeps every rounding: see cuda_fusion's `--fmad=false`); compile's
-algebraic rewrites are left out. Graphs with anything else (a compiled or custom
+the same data, giving the same bits. The passes are the exact ones (no-op removal,
+common subexpressions, elementwise fusion, which keeps every rounding: see cuda_fusion's
+`--fmad=false`); compile's algebraic rewrites and its fusion of a reduction into the
+region before it (which sums in another order) are left out. Graphs with anything else (a compiled or custom
 function, a placeholder, several streams, the CPU) run node by node.
 `MLXPY_EAGER_PROGRAMS=0` turns this off.
 """
@@ -199,6 +200,7 @@ def _build(order, leaves, external):
         for p in (C.remove_noops, C.cse, C.fuse, C.prune):
             prog = p(prog)
         C.plan(prog)
+        prog.exact = True
     except Exception:  # noqa: BLE001 - a graph the passes do not take runs node by node
         _debug("building")
         return False

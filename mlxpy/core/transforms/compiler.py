@@ -88,6 +88,9 @@ class Program:
         self.outputs = outputs
         self.plan = None
         self.gpu_graphs = None  # CUDA graphs of this program (backend/cuda_graphs.py)
+        # Exact: the bits of evaluating its steps one by one (eager_programs.py), so no
+        # reduction is fused into the region before it (that sums in another order).
+        self.exact = False
 
     def __repr__(self):
         lines = [f"inputs: {list(range(self.n_inputs))}",
