@@ -569,7 +569,6 @@ def test_repeated_eager_graphs_of_every_kind_match_the_cpu():
 def test_recordings_past_the_memory_budget_drop_the_oldest(monkeypatch):
     from mlxpy.core.backend import cuda_graphs
     mx.clear_cache()
-    monkeypatch.setattr(cuda_graphs, "_max_bytes", 1)   # room for one recording only
     f = mx.compile(lambda a: mx.exp(a @ a).sum(axis=-1) * 2)
     g = mx.compile(lambda a: mx.tanh(a @ a.T).max(axis=0) - 1)
     a = mx.random.normal((32, 32), key=mx.random.key(2))
@@ -577,6 +576,8 @@ def test_recordings_past_the_memory_budget_drop_the_oldest(monkeypatch):
     for _ in range(3):
         mx.eval(f(a))
     assert _graph_states(f) == ["graph"]
+    # Room for one such recording only.
+    monkeypatch.setattr(cuda_graphs, "_max_bytes", cuda_graphs.cached_bytes() * 19 // 10)
     for _ in range(3):
         mx.eval(g(a))
     assert _graph_states(g) == ["graph"] and _graph_states(f) == [False]
@@ -603,3 +604,15 @@ def test_repeated_eager_reductions_keep_the_bits_of_the_first_evaluation():
     assert any(type(v) is eager_programs._Entry for v in eager_programs._programs.values())
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
+
+
+def test_a_program_whose_buffers_exceed_the_budget_is_not_recorded(monkeypatch):
+    from mlxpy.core.backend import cuda_graphs
+    mx.clear_cache()
+    monkeypatch.setattr(cuda_graphs, "_max_bytes", 1024)
+    f = mx.compile(lambda a: mx.exp(a @ a).sum(axis=-1) * 2)
+    a = mx.random.normal((64, 64), key=mx.random.key(3))
+    ah = np.array(a).astype(np.float64)
+    for _ in range(4):
+        np.testing.assert_allclose(np.array(f(a)), np.exp(ah @ ah).sum(-1) * 2, rtol=1e-4)
+    assert _graph_states(f) == [False] and cuda_graphs.cached_bytes() == 0

@@ -27,8 +27,8 @@ What keeps this safe:
 
 The cost: each signature keeps its buffers (about the program's peak memory) while the
 program lives. All recordings together keep at most `MAX_FRACTION` of the device's
-memory: past it the oldest are dropped (their programs then run step by step for that
-signature). `clear_cache` drops every graph. `MLXPY_CUDA_GRAPHS=0` turns this off.
+memory: a program whose buffers alone exceed it is not recorded, and past it the oldest
+recordings are dropped (their programs then run step by step for that signature). `clear_cache` drops every graph. `MLXPY_CUDA_GRAPHS=0` turns this off.
 """
 import os
 import weakref
@@ -194,6 +194,8 @@ def _capture(prog, inputs, run_step):
                 # the recorded pass finds every buffer it asks for already there.
                 _record(prog, static, run_step, stream, False)
                 stream.synchronize()
+                if pool.total_bytes() > max_bytes():
+                    return False  # a recording alone over the budget is not kept
                 segments, outs = _record(prog, static, run_step, stream, True)
                 stream.synchronize()
         except _NotRecordable:
