@@ -52,6 +52,18 @@ def profile(fn, number, label):
     print(s.getvalue())
 
 
+def profile_evals(ys, top):
+    """cProfile of `mx.eval(y)` for each of the built arrays `ys`, by own time."""
+    pr = cProfile.Profile()
+    pr.enable()
+    for y in ys:
+        mx.eval(y)
+    pr.disable()
+    out = io.StringIO()
+    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(top)
+    print(out.getvalue())
+
+
 def _chain_problem():
     """(x, body): 16 float32 and the benchmark's 100-op chain (sin, scale, cos, shift)."""
     x = mx.random.normal((16,), key=mx.random.key(1))
@@ -260,15 +272,7 @@ def evalcost():
     ]
     for label, make, run in rows:
         print(f"evalcost {label}: {per_call(make, run):.2f} us")
-    ys = [f(x) for _ in range(20000)]
-    pr = cProfile.Profile()
-    pr.enable()
-    for y in ys:
-        mx.eval(y)
-    pr.disable()
-    out = io.StringIO()
-    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(22)
-    print(out.getvalue())
+    profile_evals([f(x) for _ in range(20000)], 22)
 
 
 def floor():
@@ -441,15 +445,7 @@ def tiny():
             free = (time.perf_counter() - t1) / n
         gc.enable()
         print(f"tiny: {label} {best * 1e6:.2f} us, freeing {free * 1e6:.2f} us")
-    ys = [s * s for _ in range(20000)]
-    pr = cProfile.Profile()
-    pr.enable()
-    for y in ys:
-        mx.eval(y)
-    pr.disable()
-    out = io.StringIO()
-    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(25)
-    print(out.getvalue())
+    profile_evals([s * s for _ in range(20000)], 25)
 
 
 def echain():
