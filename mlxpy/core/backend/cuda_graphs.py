@@ -28,7 +28,9 @@ What keeps this safe:
 The cost: each signature keeps its buffers (about the program's peak memory) while the
 program lives. All recordings together keep at most `MAX_FRACTION` of the device's
 memory: a program whose buffers alone exceed it is not recorded, and past it the oldest
-recordings are dropped (their programs then run step by step for that signature). `clear_cache` drops every graph. `MLXPY_CUDA_GRAPHS=0` turns this off.
+recordings are dropped (their programs then run step by step for that signature).
+`clear_cache` drops every graph. `MLXPY_CUDA_GRAPHS=0` turns this off;
+`MLXPY_DEBUG_GRAPHS=1` prints why a recording failed.
 """
 import os
 import weakref
