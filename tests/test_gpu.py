@@ -2,7 +2,8 @@
 memory, fused CUDA kernels and the transforms. Skipped where no CUDA GPU is usable.
 
 On a GPU machine the whole suite runs on the GPU (mlxpy's default device there);
-MLXPY_DEFAULT_DEVICE=cpu runs it on the CPU instead.
+MLXPY_DEFAULT_DEVICE=cpu runs it on the CPU instead, except for this file, whose tests
+make the GPU the default device for themselves.
 """
 import numpy as np
 import pytest
@@ -14,6 +15,16 @@ from oracle import sample_domain
 pytestmark = pytest.mark.skipif(not mx.is_available(mx.gpu), reason="no usable CUDA GPU")
 
 ALL = [(name, i, c) for name, cs in sorted(CASES.items()) for i, c in enumerate(cs)]
+
+
+@pytest.fixture(autouse=True)
+def _on_the_gpu():
+    """These tests are about the GPU: they run with it as the default device even when
+    MLXPY_DEFAULT_DEVICE=cpu runs the rest of the suite on the CPU."""
+    previous = mx.default_device()
+    mx.set_default_device(mx.gpu)
+    yield
+    mx.set_default_device(previous)
 
 
 def _run_on(device, c, hosts):
@@ -47,9 +58,13 @@ def test_every_primitive_matches_the_cpu(name, i, c):
         _assert_close(a, b, name)
 
 
-def test_gpu_is_the_default_device_and_data_lives_there():
+def test_gpu_is_the_default_device_and_data_lives_there(monkeypatch):
     import cupy
-    assert mx.default_device() == mx.gpu
+    from mlxpy.core import device
+    monkeypatch.delenv("MLXPY_DEFAULT_DEVICE", raising=False)
+    assert device._initial_device() == mx.gpu
+    monkeypatch.setenv("MLXPY_DEFAULT_DEVICE", "cpu")
+    assert device._initial_device() == mx.cpu
     y = mx.ones((4,)) * 2
     mx.eval(y)
     assert isinstance(y._node.data, cupy.ndarray)
