@@ -24,7 +24,6 @@ from . import dtypes as _dt
 from .graph import memory
 
 from .primitives import elementwise as _E
-from . import eager_programs as _eager_programs
 
 _ELEMENTWISE = (_E.Unary, _E.Binary)
 _cpu = DeviceType.cpu
@@ -45,7 +44,8 @@ def _gpu_module():
         _gpu_backend = cupy_backend
         array_module(_gpu)
         _devices.run_mixed = staticmethod(run_mixed)
-        global _Compiled, _FusedElementwise, _run_fused, _graphs, _store
+        global _Compiled, _FusedElementwise, _run_fused, _graphs, _store, _eager_programs
+        from . import eager_programs as _eager_programs
         from .backend import cuda_graphs as _graphs
         from .transforms.compiler import Compiled as _Compiled, store as _store
         from .transforms.fusion import FusedElementwise as _FusedElementwise
@@ -58,7 +58,7 @@ def _gpu_module():
 
 _FALLBACK_ERRORS = (AttributeError, TypeError, NotImplementedError)
 # Set when the GPU backend loads (importing them here would be circular).
-_Compiled = _FusedElementwise = _run_fused = _graphs = _store = None
+_Compiled = _FusedElementwise = _run_fused = _graphs = _store = _eager_programs = None
 
 
 def host_data(node):

@@ -13,8 +13,9 @@ The key holds everything the program depends on:
   from (another pending node, or a leaf), and whether anything outside this graph can
   still read it (its reference count, as in device_eval's eager fusion): those nodes
   are the program's outputs and get their data; the others are never seen again;
-- per leaf (an input with data): shape and dtype, and for a one-element host constant
-  (the 0.01 of `w - 0.01 * g`) its value, which the program holds as a constant.
+- per leaf (an input with data): shape and dtype, and for a one-element constant (the
+  0.01 of `w - 0.01 * g`; its host copy if it moved to the GPU) its value, which the
+  program holds as a constant.
 
 What runs is what evaluating the nodes one by one would run: the same primitives on
 the same data, giving the same bits. The passes are the exact ones (no-op removal,
@@ -29,6 +30,7 @@ import sys
 
 import numpy as np
 
+from .device_eval import host_value
 from .dtypes import bfloat16 as _bfloat16
 
 ENABLED = os.environ.get("MLXPY_EAGER_PROGRAMS", "1") not in ("0", "")
@@ -115,9 +117,19 @@ def _signature(order, gpu):
     return tuple(key), leaves, external
 
 
-def _leaf_key(node):
+def _host_scalar(node):
+    """The host value of a one-element constant leaf (its host copy once it moved to the
+    GPU, as the rule cache keys it), or None: such a leaf is keyed by value and becomes
+    a constant of the program; every other leaf is an input."""
     d = node.data
-    if type(d) is np.ndarray and d.size == 1:
+    if type(d) is np.ndarray:
+        return d if d.size == 1 else None
+    return host_value(node)
+
+
+def _leaf_key(node):
+    d = _host_scalar(node)
+    if d is not None:
         return (node.shape, id(node.dtype), d.tobytes())
     return (node.shape, id(node.dtype))
 
@@ -171,18 +183,18 @@ def _build(order, leaves, external):
         consts = {}
         input_leaves = []
         slot = {}
+        scalars = [_host_scalar(leaf) for leaf in leaves]
         for k, leaf in enumerate(leaves):
-            if type(leaf.data) is np.ndarray and leaf.data.size == 1:
-                continue
-            slot[id(leaf)] = len(values)
-            values.append(C.Value(leaf.shape, leaf.dtype))
-            input_leaves.append(k)
-        n_inputs = len(values)
-        for leaf in leaves:
-            if id(leaf) not in slot:
+            if scalars[k] is None:
                 slot[id(leaf)] = len(values)
                 values.append(C.Value(leaf.shape, leaf.dtype))
-                consts[slot[id(leaf)]] = leaf.data
+                input_leaves.append(k)
+        n_inputs = len(values)
+        for leaf, value in zip(leaves, scalars):
+            if value is not None:
+                slot[id(leaf)] = len(values)
+                values.append(C.Value(leaf.shape, leaf.dtype))
+                consts[slot[id(leaf)]] = value
         instrs = []
         for node in order:
             if id(node) in slot:

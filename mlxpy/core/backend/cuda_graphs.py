@@ -54,7 +54,6 @@ _get_stream = cp.cuda.get_current_stream
 _empty = cp.empty
 _matmul = cp.matmul
 _MATMUL_INTO = (cp.float32, cp.float64)
-_holders = weakref.WeakSet()  # everything that holds graphs, for clear_cache
 
 
 class _Captured:
@@ -94,7 +93,6 @@ def replay(prog, inputs, run_step):
     key = (stream.ptr, *[(x.shape, x.dtype) for x in inputs])
     if graphs is None:
         graphs = prog.gpu_graphs = {}
-        _holders.add(prog)
     state = graphs.get(key, 0)
     if state.__class__ is int:
         if state + 1 < CAPTURE_AFTER:
@@ -264,7 +262,8 @@ def cached_bytes():
 
 def clear():
     """Drop every recorded graph (and the memory it holds)."""
-    for h in list(_holders):
-        h.gpu_graphs = None
-    _holders.clear()
+    for ref, _, _ in _made:
+        holder = ref()
+        if holder is not None:
+            holder.gpu_graphs = None
     _made.clear()
